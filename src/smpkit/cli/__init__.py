@@ -1,0 +1,1 @@
+"""The `smpkit` command line."""

@@ -1,0 +1,5 @@
+"""The asyncio SMP client (placeholder until the client lands)."""
+
+
+class SMPClient:
+    """Placeholder."""

@@ -1,0 +1,188 @@
+"""OS group (0): echo, task and memory statistics, date-time, reset, parameters, info."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from smpkit.protocol.header import Op
+from smpkit.protocol.model import EmptyResponse, Request, Response, wire
+
+GROUP = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EchoResponse(Response):
+    r: str
+
+
+@dataclass(frozen=True, slots=True)
+class Echo(Request[EchoResponse]):
+    """Echo `d` back (Zephyr answers a missing `d` with "")."""
+
+    GROUP: ClassVar[int] = GROUP
+    COMMAND: ClassVar[int] = 0
+    OP: ClassVar[Op] = Op.WRITE
+    RESPONSE: ClassVar[type[Response]] = EchoResponse
+    d: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo(Response):
+    prio: int
+    tid: int
+    state: int
+    stksiz: int | None = None
+    stkuse: int | None = None
+    runtime: int | None = None
+    cswcnt: int | None = None
+    last_checkin: int | None = None
+    next_checkin: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStatResponse(Response):
+    tasks: dict[str, TaskInfo]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStat(Request[TaskStatResponse]):
+    GROUP: ClassVar[int] = GROUP
+    COMMAND: ClassVar[int] = 2
+    OP: ClassVar[Op] = Op.READ
+    RESPONSE: ClassVar[type[Response]] = TaskStatResponse
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryPool(Response):
+    blksiz: int
+    nblks: int
+    nfree: int
+    min: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryPoolStatsResponse(Response):
+    """Pools by name. Accepts both the `{"mpools": {...}}` and the top-level shape."""
+
+    mpools: dict[str, MemoryPool]
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any], where: str | None = None) -> MemoryPoolStatsResponse:
+        if isinstance(body.get("mpools"), dict):
+            return super(MemoryPoolStatsResponse, cls).from_body(body, where)
+        pools = {k: v for k, v in body.items() if isinstance(v, dict)}
+        return super(MemoryPoolStatsResponse, cls).from_body({"mpools": pools}, where)
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryPoolStats(Request[MemoryPoolStatsResponse]):
+    GROUP: ClassVar[int] = GROUP
+    COMMAND: ClassVar[int] = 3
+    OP: ClassVar[Op] = Op.READ
+    RESPONSE: ClassVar[type[Response]] = MemoryPoolStatsResponse
+
+
+@dataclass(frozen=True, slots=True)
+class DateTimeResponse(Response):
+    datetime: str
+
+
+@dataclass(frozen=True, slots=True)
+class DateTimeGet(Request[DateTimeResponse]):
+    GROUP: ClassVar[int] = GROUP
+    COMMAND: ClassVar[int] = 4
+    OP: ClassVar[Op] = Op.READ
+    RESPONSE: ClassVar[type[Response]] = DateTimeResponse
+
+
+@dataclass(frozen=True, slots=True)
+class DateTimeSet(Request[EmptyResponse]):
+    """Set the RTC; send `YYYY-MM-DDTHH:MM:SS[.mmm]` without a time zone."""
+
+    GROUP: ClassVar[int] = GROUP
+    COMMAND: ClassVar[int] = 4
+    OP: ClassVar[Op] = Op.WRITE
+    RESPONSE: ClassVar[type[Response]] = EmptyResponse
+    datetime: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reset(Request[EmptyResponse]):
+    """Reboot the device; `boot_mode` 1 asks for the bootloader (serial recovery)."""
+
+    GROUP: ClassVar[int] = GROUP
+    COMMAND: ClassVar[int] = 5
+    OP: ClassVar[Op] = Op.WRITE
+    RESPONSE: ClassVar[type[Response]] = EmptyResponse
+    IDEMPOTENT: ClassVar[bool] = False
+    force: bool | None = None
+    boot_mode: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class McumgrParamsResponse(Response):
+    buf_size: int
+    buf_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class McumgrParams(Request[McumgrParamsResponse]):
+    GROUP: ClassVar[int] = GROUP
+    COMMAND: ClassVar[int] = 6
+    OP: ClassVar[Op] = Op.READ
+    RESPONSE: ClassVar[type[Response]] = McumgrParamsResponse
+
+
+@dataclass(frozen=True, slots=True)
+class OSInfoResponse(Response):
+    output: str
+
+
+@dataclass(frozen=True, slots=True)
+class OSInfo(Request[OSInfoResponse]):
+    """`format` letters: s n r v b m p i o, or a for all."""
+
+    GROUP: ClassVar[int] = GROUP
+    COMMAND: ClassVar[int] = 7
+    OP: ClassVar[Op] = Op.READ
+    RESPONSE: ClassVar[type[Response]] = OSInfoResponse
+    format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BootloaderInfoResponse(Response):
+    bootloader: str | None = None
+    mode: int | None = None
+    no_downgrade: bool = wire("no-downgrade", False)
+    active: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BootloaderInfo(Request[BootloaderInfoResponse]):
+    """No query: the bootloader's name; `query="mode"`: MCUboot's mode number."""
+
+    GROUP: ClassVar[int] = GROUP
+    COMMAND: ClassVar[int] = 8
+    OP: ClassVar[Op] = Op.READ
+    RESPONSE: ClassVar[type[Response]] = BootloaderInfoResponse
+    query: str | None = None
+
+
+class MCUbootMode:
+    """Values of `BootloaderInfoResponse.mode`."""
+
+    NAMES: ClassVar[dict[int, str]] = {
+        -1: "unknown",
+        0: "single slot",
+        1: "swap using scratch",
+        2: "overwrite only",
+        3: "swap without scratch",
+        4: "direct-XIP",
+        5: "direct-XIP with revert",
+        6: "RAM load",
+        7: "firmware loader",
+        8: "single-slot RAM load",
+        9: "swap using offset",
+    }
