@@ -60,7 +60,7 @@ class TLVType(IntEnum):
     UUID_CID = 0x75
 
 
-HASH_TLVS = {TLVType.SHA256: "sha256", TLVType.SHA384: "sha384", TLVType.SHA512: "sha512"}
+HASH_TLVS: dict[int, str] = {TLVType.SHA256: "sha256", TLVType.SHA384: "sha384", TLVType.SHA512: "sha512"}
 
 
 def is_vendor_tlv(kind: int) -> bool:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import cbor2
 
-from smpkit.protocol.errors import SMPDecodeError, SMPGroupError, SMPMgmtError, SMPResponseError
-from smpkit.protocol.header import HEADER_SIZE, Header, Version, pack_header
+from smpkit.protocol.errors import SMPDecodeError, SMPGroupError, SMPHeaderError, SMPMgmtError, SMPResponseError
+from smpkit.protocol.header import HEADER_SIZE, Header, Version, pack_header, slot_setter, unpack_header
 from smpkit.protocol.model import Request, ResponseT
 
 _EMPTY_MAP = b"\xa0"
@@ -36,14 +37,23 @@ def decode_body(data: bytes | bytearray | memoryview) -> dict[str, Any]:
 def encode_request(request: Request[Any], sequence: int, version: int = Version.V2) -> bytes:
     """The whole SMP message (header + CBOR body) of `request`."""
     group, command, op = request.target()
-    body = encode_body(request.to_body())
-    return pack_header(int(op), version, len(body), group, sequence, command) + body
+    body = request._fast_cbor()
+    if body is None:
+        body = encode_body(request.to_body())
+    try:
+        return pack_header(op, version, len(body), group, sequence, command) + body
+    except struct.error as exc:  # a field out of range, or a body over 65535 bytes
+        raise SMPHeaderError(f"cannot encode {type(request).__name__} (body {len(body)} bytes): {exc}") from None
 
 
-def encode_message(header: Header, body: Mapping[str, Any] | bytes) -> bytes:
+def encode_message(header: Header, body: Mapping[str, Any] | bytes | bytearray | memoryview) -> bytes:
     """A message from an explicit header; `header.length` is replaced by the real length."""
-    payload = body if isinstance(body, bytes) else encode_body(body)
-    return pack_header(header.op, header.version, len(payload), header.group, header.sequence, header.command) + payload
+    payload = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else encode_body(body)
+    h = header
+    try:
+        return pack_header(h.op, h.version, len(payload), h.group, h.sequence, h.command) + payload
+    except struct.error as exc:
+        raise SMPHeaderError(f"cannot encode a message (body {len(payload)} bytes): {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +66,23 @@ class Message:
 
 def decode_message(data: bytes | bytearray | memoryview) -> Message:
     """Decode one whole SMP message; the body must be exactly `header.length` bytes long or more."""
-    header = Header.unpack(data)
+    header = unpack_header(data)
     end = HEADER_SIZE + header.length
     if len(data) < end:
         raise SMPDecodeError(f"message declares {header.length} body bytes but carries {len(data) - HEADER_SIZE}")
-    return Message(header, decode_body(data[HEADER_SIZE:end]))
+    message = _new(Message)  # hot path (every received message): skip the frozen dataclass __init__
+    _set_header(message, header)
+    _set_body(message, decode_body(data[HEADER_SIZE:end]))
+    return message
+
+
+_new = object.__new__
+_set_header = slot_setter(Message, "header")
+_set_body = slot_setter(Message, "body")
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def response_error(body: Mapping[str, Any], request_group: int | None = None) -> SMPResponseError | None:
@@ -68,12 +90,12 @@ def response_error(body: Mapping[str, Any], request_group: int | None = None) ->
     err = body.get("err")
     if isinstance(err, dict):
         group, rc = err.get("group"), err.get("rc")
-        if isinstance(group, int) and isinstance(rc, int) and rc != 0:
+        if _is_int(group) and _is_int(rc) and rc != 0:
             error: SMPResponseError = SMPGroupError(group, rc)
             error.body = dict(body)
             return error
     rc = body.get("rc")
-    if isinstance(rc, int) and not isinstance(rc, bool) and rc != 0:
+    if _is_int(rc) and rc != 0:
         reason = body.get("rsn")
         error = SMPMgmtError(rc, reason if isinstance(reason, str) else None, request_group)
         error.body = dict(body)
@@ -82,9 +104,18 @@ def response_error(body: Mapping[str, Any], request_group: int | None = None) ->
 
 
 def parse_response(request: Request[ResponseT], body: Mapping[str, Any]) -> ResponseT:
-    """The typed response to `request`, or raise the typed error the body reports."""
-    legacy_result = getattr(request.RESPONSE, "RC_IS_RESULT", False) and "o" in body
-    error = None if legacy_result else response_error(body, request.target()[0])
-    if error is not None:
-        raise error
-    return request.RESPONSE.from_body(body)  # type: ignore[return-value]
+    """The typed response to `request`, or raise the typed error the body reports.
+
+    For responses whose legacy `"rc"` is the command's result (shell: `{"o": ..., "rc": N}`),
+    that `rc` is not an error; an `err` map still is.
+    """
+    response = request.RESPONSE
+    if "err" in body or "rc" in body:
+        checked = body
+        if response.RC_IS_RESULT and "o" in body:
+            checked = {k: v for k, v in body.items() if k != "rc"}
+        error = response_error(checked, request.target()[0])
+        if error is not None:
+            error.body = dict(body)
+            raise error
+    return response.from_body(body)  # type: ignore[return-value]

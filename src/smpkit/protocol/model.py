@@ -27,11 +27,18 @@ else:  # pragma: no cover
 Converter = Callable[[Any, str], Any]
 
 
-def wire(key: str, default: Any = dataclasses.MISSING) -> Any:
-    """A dataclass field whose CBOR key differs from its Python name."""
+def wire(key: str | None = None, default: Any = dataclasses.MISSING, *, omit_default: bool = False) -> Any:
+    """A dataclass field whose CBOR key differs from its Python name (`key=None`: the same name).
+
+    `omit_default=True` leaves the field out of `to_body()` while it equals its default,
+    for flags a device only sends when set (`"end": true`, `"no-downgrade": true`).
+    """
+    metadata: dict[str, Any] = {"omit_default": omit_default}
+    if key is not None:
+        metadata["key"] = key
     if default is dataclasses.MISSING:
-        return field(metadata={"key": key})
-    return field(default=default, metadata={"key": key})
+        return field(metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,8 @@ class _FieldSpec:
     key: str
     required: bool
     convert: Converter
+    #: `to_body()` leaves the field out when it equals this (always None; the default with omit_default).
+    omit: Any = None
 
 
 def _fail(where: str, expected: str, value: Any) -> SMPDecodeError:
@@ -134,7 +143,12 @@ def _dict_converter(item: Converter) -> Converter:
     def convert(value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise _fail(where, "a map", value)
-        return {str(k): item(v, f"{where}.{k}") for k, v in value.items()}
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise _fail(f"{where} key", "a text string", k)
+            out[k] = item(v, f"{where}.{k}")
+        return out
 
     return convert
 
@@ -165,6 +179,7 @@ class Model:
                     f.metadata.get("key", f.name),
                     f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
                     _converter_for(hints[f.name]),
+                    f.default if f.metadata.get("omit_default") else None,
                 )
                 for f in dataclasses.fields(cls)  # type: ignore[arg-type]
             )
@@ -189,7 +204,7 @@ class Model:
         body: dict[str, Any] = {}
         for spec in self._field_specs():
             value = getattr(self, spec.name)
-            if value is None:
+            if value is None or (spec.omit is not None and value == spec.omit):
                 continue
             if isinstance(value, Model):
                 value = value.to_body()
@@ -205,6 +220,8 @@ class Response(Model):
     """A successful response body."""
 
     __slots__ = ()
+    #: True when a legacy `"rc"` next to the payload is the command's own result, not an SMP error.
+    RC_IS_RESULT: ClassVar[bool] = False
 
 
 ResponseT = TypeVar("ResponseT", bound=Response)
@@ -232,6 +249,10 @@ class Request(Model, Generic[ResponseT]):
     def target(self) -> tuple[int, int, Op]:
         """(group, command, op) of this request."""
         return self.GROUP, self.COMMAND, self.OP
+
+    def _fast_cbor(self) -> bytes | None:
+        """A hand-rolled CBOR body for hot requests; None lets the codec encode `to_body()`."""
+        return None
 
 
 def request_class(group: int, command: int, op: int) -> type[Request[Any]] | None:

@@ -10,7 +10,9 @@ class Packetizer:
     """Feed bytes in any split; get whole SMP messages out, several per feed if they came back to back.
 
     `max_message_size`, when given, rejects a header announcing a longer message:
-    on a raw stream that means we lost our place, so the buffer is dropped.
+    on a raw stream that means we lost our place, so the buffer is dropped and
+    `SMPProtocolError` raised. Whole messages that came before the bad header in the
+    same feed are returned first; the error is then raised by the next `feed()`.
     """
 
     __slots__ = ("_buffer", "max_message_size")
@@ -38,6 +40,8 @@ class Packetizer:
         while len(buffer) >= HEADER_SIZE:
             size = HEADER_SIZE + ((buffer[2] << 8) | buffer[3])
             if self.max_message_size is not None and size > self.max_message_size:
+                if messages:  # hand these out; the bad header stays first in the buffer
+                    break
                 buffer.clear()
                 limit = self.max_message_size
                 raise SMPProtocolError(f"header announces a {size}-byte message, over the {limit}-byte limit")

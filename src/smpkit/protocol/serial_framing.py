@@ -34,6 +34,8 @@ def frame_stream(message: bytes) -> bytes:
 
 def encode_frame(message: bytes, first_line: int = RAW_PER_LINE, next_lines: int = RAW_PER_LINE) -> bytes:
     """All the lines of one frame. Line sizes are raw bytes per line (multiples of 3 keep lines decodable alone)."""
+    if first_line < 1 or next_lines < 1:
+        raise ValueError(f"line sizes must be positive, got {first_line} and {next_lines}")
     stream = frame_stream(message)
     out = bytearray()
     pos, marker, step = 0, START, first_line
@@ -133,24 +135,29 @@ class FrameDecoder:
             if self._stream is not None:
                 self._drop(events, SMPFramingError("line longer than the receive buffer"))
             return
-        start_at = line.find(START) if not self.strict else (0 if line.startswith(START) else -1)
-        cont_at = line.find(CONTINUE) if not self.strict else (0 if line.startswith(CONTINUE) else -1)
-        if start_at >= 0 and (cont_at < 0 or start_at <= cont_at):
-            if start_at > 0:
-                events.append(ConsoleText(line[:start_at]))
+        cuts = _marker_positions(line) if not self.strict else [0] if line.startswith((START, CONTINUE)) else []
+        if not cuts:
+            if line or self._stream is None:
+                events.append(ConsoleText(line))
+            return
+        if cuts[0] > 0:
+            events.append(ConsoleText(line[: cuts[0]]))
+        # Lenient mode: every marker starts a segment, so lines merged by a lost newline still decode.
+        for begin, end in zip(cuts, [*cuts[1:], len(line)], strict=True):
+            self._handle_segment(line[begin:end], events)
+
+    def _handle_segment(self, segment: bytes, events: list[FrameEvent]) -> None:
+        """`segment` starts with a marker and runs to the next marker or the end of the line."""
+        if segment.startswith(START):
             if self._stream is not None:
                 self._drop(events, SMPFramingError("a new frame started before the previous one ended"))
             self._stream = bytearray()
             self._carry = b""
-            self._add_text(line[start_at + 2 :], events)
-        elif cont_at >= 0 and self._stream is not None:
-            if cont_at > 0:
-                events.append(ConsoleText(line[:cont_at]))
-            self._add_text(line[cont_at + 2 :], events)
-        elif cont_at >= 0:
+            self._add_text(segment[2:], events)
+        elif self._stream is not None:
+            self._add_text(segment[2:], events)
+        else:
             events.append(FrameError(SMPFramingError("continuation line without a start line")))
-        elif line or self._stream is None:
-            events.append(ConsoleText(line))
 
     def _add_text(self, text: bytes, events: list[FrameEvent]) -> None:
         assert self._stream is not None
@@ -190,3 +197,13 @@ class FrameDecoder:
         self._stream = None
         self._carry = b""
         events.append(FrameError(error))
+
+
+def _marker_positions(line: bytes) -> list[int]:
+    positions = []
+    for marker in (START, CONTINUE):
+        at = line.find(marker)
+        while at >= 0:
+            positions.append(at)
+            at = line.find(marker, at + 2)
+    return sorted(positions)

@@ -21,18 +21,23 @@ def bstr_header_size(length: int) -> int:
     return 9
 
 
+#: The largest SMP message: the header's length field is 16 bits.
+MAX_MESSAGE = HEADER_SIZE + 0xFFFF
+
+
 def fit_data(budget: int, size_with_empty_data: int) -> int:
     """Largest n such that the message, whose size with empty data is given, stays within `budget`.
 
     An empty byte string costs one header byte; n bytes cost `bstr_header_size(n) + n`.
+    The result fills the budget exactly, or leaves one byte unused where the byte
+    string's header grows (n = 24, 256: no n makes the message exactly `budget`).
     """
-    room = budget - (size_with_empty_data - 1)
-    best = 0
+    room = min(budget, MAX_MESSAGE) - (size_with_empty_data - 1)
     for header in (1, 2, 3, 5):
         n = room - header
-        if n > 0 and bstr_header_size(n) == header:
-            best = max(best, n)
-    return best
+        if n >= 0 and bstr_header_size(n) <= header:
+            return n  # the first (smallest) header that fits gives the largest n
+    return 0
 
 
 def image_chunk_size(

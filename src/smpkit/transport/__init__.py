@@ -4,16 +4,20 @@ from smpkit.transport.base import SMPTransport
 from smpkit.transport.errors import (
     SMPClientException,
     SMPDeviceNotFound,
+    SMPRequestLost,
     SMPTransportDisconnected,
     SMPTransportException,
     SMPTransportTimeout,
+    SMPUnreadableResponse,
 )
 
 __all__ = [
     "SMPClientException",
     "SMPDeviceNotFound",
+    "SMPRequestLost",
     "SMPTransport",
     "SMPTransportDisconnected",
     "SMPTransportException",
     "SMPTransportTimeout",
+    "SMPUnreadableResponse",
 ]

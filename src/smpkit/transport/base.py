@@ -24,6 +24,8 @@ class SMPTransport(ABC):
 
     #: Name used in connection strings and logs (`udp`, `serial`, `ble`, ...).
     scheme: str = ""
+    #: Bytes of the device's buffer the link's framing takes per message (serial console: length + CRC = 4).
+    framing_overhead: int = 0
 
     @abstractmethod
     async def connect(self, address: str, timeout_s: float) -> None:
@@ -59,6 +61,15 @@ class SMPTransport(ABC):
     @property
     def is_connected(self) -> bool:
         return True
+
+    @property
+    def noise(self) -> int:
+        """Bytes received so far that formed neither an SMP message nor console text.
+
+        The client compares it before and after a timeout to tell a silent device
+        from one that answers garbage (wrong baud rate, wrong framing).
+        """
+        return 0
 
     def set_device_buffer(self, buf_size: int) -> None:
         """Tell the transport the device's `buf_size` (from MCUmgr params)."""

@@ -23,3 +23,11 @@ class SMPTransportTimeout(SMPTransportException, TimeoutError):
 
 class SMPDeviceNotFound(SMPTransportException):
     """No device answered at the given address."""
+
+
+class SMPRequestLost(SMPTransportTimeout):
+    """The device answered a later request first, so this one was dropped (Zephyr answers in order)."""
+
+
+class SMPUnreadableResponse(SMPTransportTimeout):
+    """Bytes came back but none formed an SMP response (wrong baud rate, framing or transport)."""

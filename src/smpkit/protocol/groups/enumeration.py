@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from smpkit.protocol.header import Op
-from smpkit.protocol.model import Request, Response
+from smpkit.protocol.model import Request, Response, wire
 
 GROUP = 10
 
@@ -39,8 +39,10 @@ class EnumList(Request[EnumListResponse]):
 
 @dataclass(frozen=True, slots=True)
 class EnumSingleResponse(Response):
+    """`end` is true for the last group only (the device leaves it out otherwise)."""
+
     group: int
-    end: bool = False
+    end: bool = wire(default=False, omit_default=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -84,7 +85,8 @@ class FileHash(Request[FileHashResponse]):
     GROUP: ClassVar[int] = GROUP
     COMMAND: ClassVar[int] = 2
     OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = FileHashResponse
+    # builtins.type: the field `type` below shadows the builtin when hints are evaluated.
+    RESPONSE: ClassVar[builtins.type[Response]] = FileHashResponse
     name: str
     type: str | None = None
     off: int | None = None

@@ -25,7 +25,7 @@ class Echo(Request[EchoResponse]):
     COMMAND: ClassVar[int] = 0
     OP: ClassVar[Op] = Op.WRITE
     RESPONSE: ClassVar[type[Response]] = EchoResponse
-    d: str
+    d: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class MemoryPoolStatsResponse(Response):
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any], where: str | None = None) -> MemoryPoolStatsResponse:
-        if isinstance(body.get("mpools"), dict):
+        if "mpools" in body:  # a non-map "mpools" is a type error, not the top-level shape
             return super(MemoryPoolStatsResponse, cls).from_body(body, where)
         pools = {k: v for k, v in body.items() if isinstance(v, dict)}
         return super(MemoryPoolStatsResponse, cls).from_body({"mpools": pools}, where)
@@ -155,7 +155,7 @@ class OSInfo(Request[OSInfoResponse]):
 class BootloaderInfoResponse(Response):
     bootloader: str | None = None
     mode: int | None = None
-    no_downgrade: bool = wire("no-downgrade", False)
+    no_downgrade: bool = wire("no-downgrade", False, omit_default=True)
     active: int | None = None
 
 

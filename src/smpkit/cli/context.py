@@ -1,0 +1,145 @@
+"""The state every command shares, and running a command's coroutine against a client."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from smpkit.cli.connection import ConnectionFlags, Resolved, resolve
+from smpkit.cli.errors import CliError
+from smpkit.cli.output import Output
+
+T = TypeVar("T")
+
+
+
+@dataclass
+class State:
+    flags: ConnectionFlags = field(default_factory=ConnectionFlags)
+    out: Output = field(default_factory=Output)
+    timeout: float | None = None
+    retries: int | None = None
+    debug: bool = False
+    log_file: Path | None = None
+    _resolved: Resolved | None = None
+
+    def resolved(self) -> Resolved:
+        if self._resolved is None:
+            self._resolved = resolve(self.flags)
+        return self._resolved
+
+    @property
+    def effective_timeout(self) -> float | None:
+        """--timeout, else the device entry's, else None (the client's default)."""
+        if self.timeout is not None:
+            return self.timeout
+        return self._resolved.timeout if self._resolved is not None else None
+
+    @property
+    def effective_retries(self) -> int | None:
+        if self.retries is not None:
+            return self.retries
+        return self._resolved.retries if self._resolved is not None else None
+
+
+def state_of(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):  # a command invoked without the root callback (tests)
+        obj = State()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def make_client(url: str, timeout: float | None = None, retries: int | None = None) -> Any:
+    """An `SMPClient` for `url`, passing only the knobs its constructor accepts."""
+    from smpkit.client import SMPClient
+
+    try:
+        params = inspect.signature(SMPClient).parameters
+    except (TypeError, ValueError):
+        params = {}  # type: ignore[assignment]
+    kwargs: dict[str, Any] = {}
+    if timeout is not None:
+        for name in ("timeout", "timeout_s", "default_timeout", "request_timeout"):
+            if name in params:
+                kwargs[name] = timeout
+                break
+        for name in ("connect_timeout", "connect_timeout_s"):
+            if name in params:
+                kwargs[name] = max(timeout, 5.0)
+                break
+    if retries is not None:
+        for name in ("retries", "max_retries"):
+            if name in params:
+                kwargs[name] = retries
+                break
+    return SMPClient(url, **kwargs)
+
+
+def run_async(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    async def wrapper() -> T:
+        return await coro_fn()
+
+    return asyncio.run(wrapper())
+
+
+def with_client(ctx: typer.Context, what: str, body: Callable[[Any, State], Awaitable[T]]) -> T:
+    """Connect to the device the global options name, run `body(client, state)`, disconnect.
+
+    Failures propagate: `main()` turns them into one line and an exit code.
+    """
+    state = state_of(ctx)
+    resolved = state.resolved()
+    state.out.debug(f"connecting to {resolved.url} (from {resolved.source})")
+
+    async def go() -> T:
+        client = make_client(resolved.url, state.effective_timeout, state.effective_retries)
+        async with client:
+            return await body(client, state)
+
+    try:
+        return run_async(go)
+    except CliError:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, typer.Exit)):
+            raise
+        raise CommandFailed(what, resolved.url, exc) from exc
+
+
+class CommandFailed(Exception):
+    """Wraps the exception of a command with what was being done and where."""
+
+    def __init__(self, what: str, url: str | None, exc: BaseException) -> None:
+        super().__init__(f"{what}: {exc}")
+        self.what = what
+        self.url = url
+        self.exc = exc
+
+
+def setup_logging(verbose: int, quiet: bool, log_file: Path | None) -> None:
+    level = logging.WARNING
+    if verbose == 1:
+        level = logging.INFO
+    elif verbose >= 2:
+        level = logging.DEBUG
+    if quiet:
+        level = logging.ERROR
+    root = logging.getLogger("smpkit")
+    root.setLevel(min(level, logging.DEBUG) if log_file else level)
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    if log_file is not None:
+        fh = logging.FileHandler(log_file)
+        fh.setLevel(logging.DEBUG)
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(fh)

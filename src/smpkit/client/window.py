@@ -1,0 +1,123 @@
+"""The adaptive in-flight limit (AIMD).
+
+Zephyr answers a request only if a net-buffer is free when it lands, and drops it
+silently otherwise. The window starts at the depth the device's buffers make safe
+(`buf_count - 1`), halves on a loss, a timeout or rc 2 (ENOMEM), and creeps back
+up by about one request per window's worth of successes.
+
+Above the safe depth it may probe up to `maximum`, for retriable requests only: on a
+link whose latency keeps requests apart (the device frees a buffer before the next one
+lands) that is pure gain. A loss while probing lowers the ceiling to the depth that
+worked; it is probed again only after `REPROBE_AFTER` successes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+#: Successes before a ceiling lowered by a failed probe is raised again by one.
+REPROBE_AFTER = 128
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One request's place in the window, and the window epoch it was sent in."""
+
+    epoch: int
+    #: Requests in flight once this one was sent (itself included).
+    depth: int = 1
+    released: bool = False
+
+
+class Window:
+    """At most `size` requests in flight; large requests may have a lower cap (BLE: 2)."""
+
+    def __init__(
+        self,
+        initial: int,
+        maximum: int | None = None,
+        *,
+        minimum: int = 1,
+        large_cap: int | None = None,
+        large_threshold: int | None = None,
+    ) -> None:
+        self.minimum = max(1, minimum)
+        self.large_cap = large_cap
+        self.large_threshold = large_threshold
+        self.in_flight = 0
+        self.epoch = 0
+        self.shrinks = 0
+        self._changed = asyncio.Condition()
+        self.safe = self.maximum = self._ceiling = self._successes = 0
+        self._size = 0.0
+        self.reset(initial, maximum)
+
+    @property
+    def size(self) -> int:
+        return int(self._size)
+
+    @property
+    def ceiling(self) -> int:
+        """How far the window may grow now (lowered by a failed probe, never below `safe`)."""
+        return self._ceiling
+
+    def limit_for(self, request_size: int, retriable: bool = True) -> int:
+        """How many may be in flight when a request of `request_size` bytes goes out."""
+        limit = self.size if retriable else min(self.size, self.safe)
+        if self.large_cap is not None and self.large_threshold is not None and request_size >= self.large_threshold:
+            limit = min(limit, self.large_cap)
+        return max(1, limit)
+
+    async def acquire(self, request_size: int = 0, retriable: bool = True) -> Ticket:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.in_flight < self.limit_for(request_size, retriable))
+            self.in_flight += 1
+            return Ticket(self.epoch, self.in_flight)
+
+    async def release(self, ticket: Ticket) -> None:
+        if ticket.released:
+            return
+        ticket.released = True
+        async with self._changed:
+            self.in_flight -= 1
+            self._changed.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, request_size: int = 0, retriable: bool = True) -> AsyncIterator[Ticket]:
+        ticket = await self.acquire(request_size, retriable)
+        try:
+            yield ticket
+        finally:
+            await asyncio.shield(self.release(ticket))
+
+    def on_success(self) -> None:
+        if self._size < self._ceiling:
+            self._size = min(float(self._ceiling), self._size + 1.0 / max(1.0, self._size))
+        if self._ceiling < self.maximum:
+            self._successes += 1
+            if self._successes >= REPROBE_AFTER:
+                self._successes = 0
+                self._ceiling += 1
+
+    def on_loss(self, ticket: Ticket) -> None:
+        """Halve once per epoch: the other losses of the same burst were caused by the same overload."""
+        if ticket.epoch != self.epoch:
+            return
+        self.epoch += 1
+        self.shrinks += 1
+        if ticket.depth > self.safe:  # a probe above the safe depth failed: stop below it for a while
+            self._ceiling = max(self.safe, ticket.depth - 1)
+            self._successes = 0
+        self._size = max(float(self.minimum), float(int(self._size) // 2))
+
+    def reset(self, initial: int, maximum: int | None = None) -> None:
+        """New device limits (after connect or reconnect): `initial` is the safe depth, `maximum` the probe limit."""
+        self.safe = max(self.minimum, initial)
+        self.maximum = max(self.safe, maximum if maximum is not None else initial)
+        self._ceiling = self.maximum
+        self._successes = 0
+        self._size = float(self.safe)
+        self.epoch += 1

@@ -1,0 +1,258 @@
+"""What the simulated device is (`DeviceProfile`) and how the simulator runs (`SimulatorConfig`).
+
+`DeviceProfile` describes a build: the groups and commands compiled in, the strings it
+reports, its buffer limits and a few quirks of its transports. The default profile is a
+full-featured device. `smpkit.simulator.profiles` holds profiles of captured Zephyr
+builds; `resolve_profile()` turns any of them into a `DeviceProfile` by reading the
+attributes both share (same names), so the two modules stay independent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+Transport = Literal["udp", "serial", "serial-raw", "shell", "ble"]
+
+OS, IMAGE, STAT, SETTINGS, FS, SHELL, ENUM, ZEPHYR_BASIC = 0, 1, 2, 3, 8, 9, 10, 63
+
+
+@dataclass(frozen=True, slots=True)
+class OsInfo:
+    """The text `os info` prints for each format letter."""
+
+    kernel_name: str = "Zephyr"  # s
+    node_name: str = "smpkit-sim"  # n
+    kernel_release: str = "smpkit-sim"  # r
+    kernel_version: str = "4.4.0"  # v
+    build_time: str | None = "Mon Jan  1 00:00:00 2024"  # b (None: `b` is not compiled in)
+    machine: str = "posix"  # m
+    processor: str = "x86"  # p
+    platform: str = "smpkit_sim/native"  # i
+    operating_system: str = "Zephyr"  # o
+
+    def letters(self) -> tuple[tuple[str, str | None], ...]:
+        return (
+            ("s", self.kernel_name),
+            ("n", self.node_name),
+            ("r", self.kernel_release),
+            ("v", self.kernel_version),
+            ("b", self.build_time),
+            ("m", self.machine),
+            ("p", self.processor),
+            ("i", self.platform),
+            ("o", self.operating_system),
+        )
+
+    def render(self, fmt: str) -> str | None:
+        """Zephyr's output for `fmt`: fixed order, repeats once, "" -> "s"; None for an unknown letter."""
+        known = {letter for letter, text in self.letters() if text is not None}
+        wanted = set(fmt)
+        if wanted - known - {"a"}:
+            return None
+        if not wanted:
+            wanted = {"s"}
+        if "a" in wanted:
+            wanted = known
+        return " ".join(text for letter, text in self.letters() if letter in wanted and text is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """One `taskstat` entry; `tid` is its position, `stkuse` moves a little at run time."""
+
+    name: str
+    prio: int
+    state: int
+    stksiz: int
+    stkuse: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSlotProfile:
+    """Slot sizes and the image MCUboot boots before anything is uploaded."""
+
+    slot_size: int = 0x80000
+    running_version: str = "1.0.0"
+    #: Reported hash of the boot image; None = the SHA-256 TLV of the image the simulator builds.
+    running_hash: bytes | None = None
+    num_images: int = 1
+
+
+_DEFAULT_STATS: Mapping[str, Mapping[str, int] | None] = MappingProxyType(
+    {
+        "smp_svr_stats": MappingProxyType({"ticks": 0}),
+        "smp_sim_stats": MappingProxyType({"rx": 0, "tx": 0, "errors": 0, "rx_bytes": 0, "tx_bytes": 0}),
+    }
+)
+
+_DEFAULT_THREADS = (
+    Thread("mcumgr smp", 3, 128, 512),
+    Thread("sysworkq", -1, 2, 576),
+    Thread("shell_dummy", 14, 2, 512),
+    Thread("idle", 15, 0, 64),
+    Thread("main", 0, 4, 544),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceProfile:
+    """A device build. Field names match `profiles.ZephyrProfile` where both have them."""
+
+    name: str = "default"
+    description: str = "full-featured simulated Zephyr device"
+    transport: Transport | None = None
+    buf_size: int = 2048
+    buf_count: int = 4
+    #: Groups in registration order (the `enum list` order).
+    groups: tuple[int, ...] = (ENUM, FS, IMAGE, OS, SETTINGS, SHELL, STAT, ZEPHYR_BASIC)
+    #: (group, command) pairs that are compiled out: rc 8.
+    absent_commands: frozenset[tuple[int, int]] = frozenset({(OS, 1)})
+    os_info: OsInfo = OsInfo()
+    threads: tuple[Thread, ...] = _DEFAULT_THREADS
+    #: Stat groups in list order; None = `show` fails with rc 7 (EMSGSIZE).
+    stat_groups: Mapping[str, Mapping[str, int] | None] = field(default_factory=lambda: _DEFAULT_STATS)
+    #: Roots of the registered settings handlers; None = an in-memory store taking any name.
+    settings_handlers: tuple[str, ...] | None = None
+    settings_name_len: int = 256
+    settings_value_len: int = 256
+    fs_mount: str | None = "/lfs1"
+    fs_size: int = 16384
+    fs_path_len: int = 64
+    shell_commands: tuple[str, ...] = ("kernel uptime", "kernel version", "echo", "help")
+    shell_cmd_buf: int = 256
+    image: ImageSlotProfile | None = ImageSlotProfile()
+    image_state_write: bool = True
+    image_upload_match: bool = True
+    verbose_errors: bool = False
+    v1_supported: bool = True
+    #: Largest UDP datagram read; longer ones are truncated (then `len` no longer fits: rc 9).
+    udp_max_datagram: int | None = 1500
+    #: Largest SMP message over console framing; None = buf_size - 4. Longer: no answer.
+    serial_max_message: int | None = None
+    #: Largest SMP message over a raw UART; None = buf_size.
+    raw_max_message: int | None = None
+    serial_rx_line: int = 128
+    serial_tx_first_raw: int = 93
+    serial_tx_next_raw: int = 90
+    #: See profiles.py (native_sim UDP): each accepted request keeps the server busy this long,
+    #: its answer leaves at the end, and one datagram read meanwhile is dropped.
+    udp_busy_ms: float | None = None
+    #: A raw UART that loses its place (a header announcing more than raw_limit) stays lost:
+    #: it waits for the announced bytes instead of resynchronising (Zephyr raw UART).
+    raw_resync: bool = True
+    #: The UART hands frames to SMP one at a time (each is processed before the next one's
+    #: bytes are taken), so a burst of frames is not limited by buf_count (QEMU's UART).
+    serial_frame_at_a_time: bool = False
+    #: The process exits on reset (native_sim): nothing is answered afterwards.
+    reset_exits: bool = False
+    reset_ms: int = 250
+    boot_ms: int = 50
+    shell_prompt: str = "\x1b[1;32muart:~$ \x1b[m"
+    bootloader_name: str = "MCUboot"
+    bootloader_mode: int = 3
+    bootloader_no_downgrade: bool = False
+    datetime_ms: bool = True
+    os_info_max_response: int = 256
+    #: Group names and handler counts for `enum details` (default: from the handler tables).
+    group_details: Mapping[int, tuple[str, int]] | None = None
+
+    def has_command(self, group: int, command: int) -> bool:
+        return group in self.groups and (group, command) not in self.absent_commands
+
+    @property
+    def serial_limit(self) -> int:
+        return self.serial_max_message if self.serial_max_message is not None else self.buf_size - 4
+
+    @property
+    def raw_limit(self) -> int:
+        return self.raw_max_message if self.raw_max_message is not None else self.buf_size
+
+    @property
+    def fs_chunk(self) -> int:
+        """Zephyr's download chunk: NETBUF_SIZE minus the worst-case header and CBOR (fs_mgmt_config.h)."""
+        return self.buf_size - 47
+
+    def replace(self, **changes: Any) -> DeviceProfile:
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT_PROFILE = DeviceProfile()
+
+_NESTED: dict[str, type[Any]] = {"os_info": OsInfo, "image": ImageSlotProfile}
+
+
+def _copy_nested(kind: type[Any], value: Any) -> Any:
+    if value is None or isinstance(value, kind):
+        return value
+    names = [f.name for f in dataclasses.fields(kind)]
+    return kind(**{n: getattr(value, n) for n in names if hasattr(value, n)})
+
+
+def profile_from(source: Any) -> DeviceProfile:
+    """A `DeviceProfile` from any object with some of its attribute names (e.g. a ZephyrProfile)."""
+    if isinstance(source, DeviceProfile):
+        return source
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(DeviceProfile):
+        if not hasattr(source, f.name):
+            continue
+        value = getattr(source, f.name)
+        if f.name in _NESTED:
+            value = _copy_nested(_NESTED[f.name], value)
+        elif f.name == "threads":
+            value = tuple(_copy_nested(Thread, t) for t in value)
+        elif f.name == "group_details" and not isinstance(value, Mapping):
+            value = {g: (n, h) for g, n, h in value}
+        changes[f.name] = value
+    profile = dataclasses.replace(DEFAULT_PROFILE, **changes)
+    # A captured build reports only what it was built with: datetime and bootloader info
+    # are governed by absent_commands; a captured profile without image info keeps defaults.
+    if profile.image is None and IMAGE in profile.groups:
+        profile = dataclasses.replace(profile, image=ImageSlotProfile())
+    if getattr(source, "settings_handlers", None) is not None:
+        profile = dataclasses.replace(profile, settings_handlers=tuple(source.settings_handlers))
+    return profile
+
+
+def resolve_profile(name_or_profile: str | Any) -> DeviceProfile:
+    """`"default"`, a name from `smpkit.simulator.profiles`, or a profile object."""
+    if not isinstance(name_or_profile, str):
+        return profile_from(name_or_profile)
+    if name_or_profile in ("default", ""):
+        return DEFAULT_PROFILE
+    from smpkit.simulator import profiles
+
+    return profile_from(profiles.get_profile(name_or_profile))
+
+
+@dataclass(slots=True)
+class SimulatorConfig:
+    """How to run the simulator. `buf_size`/`buf_count` of None keep the profile's values."""
+
+    buf_size: int | None = None
+    buf_count: int | None = None
+    profile: str | Any = "default"
+    state_dir: Path | str | None = None
+    #: Directory served at the fs mount point (default: `state_dir/fs` or a temporary one).
+    fs_root: Path | str | None = None
+    #: An MCUboot image file that the device runs at first boot (slot 0 of image 0).
+    image: Path | str | None = None
+    #: Seconds from the reset answer to the reboot (None: the profile's reset_ms).
+    reset_delay_s: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def device_profile(self) -> DeviceProfile:
+        profile = resolve_profile(self.profile)
+        changes: dict[str, Any] = {}
+        if self.buf_size is not None:
+            changes["buf_size"] = self.buf_size
+        if self.buf_count is not None:
+            changes["buf_count"] = self.buf_count
+        if self.reset_delay_s is not None:
+            changes["reset_ms"] = int(self.reset_delay_s * 1000)
+        return profile.replace(**changes) if changes else profile
