@@ -163,7 +163,7 @@ def test_upgrade_flow(run: Run, image_files: dict[str, Path]) -> None:
 
 
 def test_upgrade_without_confirm_shows_steps(run: Run, image_files: dict[str, Path]) -> None:
-    rc, out, err = run("upgrade", str(image_files["1.1.0"]), "--no-confirm")
+    rc, _, err = run("upgrade", str(image_files["1.1.0"]), "--no-confirm")
     assert rc == 0
     assert "check-running" in err and "upgrade: upgraded" in err
     assert "left unconfirmed" in err

@@ -144,11 +144,15 @@ class Link:
     peer: Peer | None = None
     characteristic: Any = None
     mtu_request: int | None = -1
+    address: str | None = None
     received: list[tuple[float, bytes]] = field(default_factory=list)
 
     async def connect(self, mtu_request: int | None) -> None:
         await self.disconnect()
-        self.connection = await self.central.connect(self.peripheral.random_address)
+        target = self.peripheral.random_address
+        if self.address:
+            target = Address(self.address, Address.RANDOM_DEVICE_ADDRESS)
+        self.connection = await self.central.connect(target)
         self.peer = Peer(self.connection)
         if mtu_request is not None:
             await self.peer.request_mtu(mtu_request)
@@ -185,24 +189,33 @@ class Link:
         self.mtu_request = -1
 
 
-async def open_link(handler: Handler | None, profile: ZephyrBleProfile = ZEPHYR_34_BLE) -> tuple[Link, BleSmpServer]:
-    """A central and a peripheral serving `profile` with `handler` (default: the stand-in device)."""
-    if handler is None:
-        from .standin import StandInDevice
+async def open_link(
+    handler: Handler | None, profile: ZephyrBleProfile = ZEPHYR_34_BLE
+) -> tuple[Link, Any]:
+    """A central and a peripheral serving `profile` on one LocalLink.
 
-        handler = StandInDevice(profile)
+    With no `handler`: the real thing, a `Simulator` with that profile served by its BLE
+    peripheral (`serve_ble`). With a handler: the bare `MiniPeripheral` around it.
+    """
     link = LocalLink()
-    devices = []
-    for i, address in enumerate(("F0:F0:F0:F0:F0:F0", "F1:F1:F1:F1:F1:F1")):
-        controller = Controller(f"C{i}", link=link, public_address=address)
-        devices.append(Device(address=Address(address), host=Host(controller, AsyncPipeSink(controller))))
-    central, peripheral = devices
+    controller = Controller("C0", link=link, public_address="F0:F0:F0:F0:F0:F0")
+    central = Device(address=Address("F0:F0:F0:F0:F0:F0"), host=Host(controller, AsyncPipeSink(controller)))
+    await central.power_on()
+    if handler is None:
+        from smpkit.simulator import Simulator, SimulatorConfig
+        from smpkit.simulator.transports.ble import serve_ble
+
+        sim = Simulator(SimulatorConfig(profile=profile))
+        peripheral = await serve_ble(sim, hci=link)
+        assert peripheral.device is not None
+        return Link(central, peripheral.device, None, address=peripheral.address), sim
+    controller2 = Controller("C1", link=link, public_address="F1:F1:F1:F1:F1:F1")
+    device = Device(address=Address("F1:F1:F1:F1:F1:F1"), host=Host(controller2, AsyncPipeSink(controller2)))
     server = BleSmpServer(profile, handler)
-    mini = MiniPeripheral(peripheral, server)
-    for device in devices:
-        await device.power_on()
-    await peripheral.start_advertising(auto_restart=True, advertising_interval_min=1.0)
-    return Link(central, peripheral, mini), server
+    mini = MiniPeripheral(device, server)
+    await device.power_on()
+    await device.start_advertising(auto_restart=True, advertising_interval_min=1.0)
+    return Link(central, device, mini), server
 
 
 # ---- replay ----------------------------------------------------------------------------------------
@@ -310,11 +323,12 @@ def compare(record: dict[str, Any], got: Sequence[bytes], mtu: int) -> tuple[boo
     if not dynamic:
         if list(got) == want:
             return True, ""
-        return False, f"want {len(want)} notifications {[w.hex()[:40] for w in want[:4]]}, got {len(got)} {[g.hex()[:40] for g in got[:4]]}"
+        head = [w.hex()[:40] for w in want[:4]], [g.hex()[:40] for g in got[:4]]
+        return False, f"want {head[0]} ({len(want)}), got {head[1]} ({len(got)})"
     ours, theirs = _split(got), _split(want)
     if len(ours) != len(theirs):
         return False, f"want {len(theirs)} responses, got {len(ours)}"
-    for (mine, cuts), (ref, _) in zip(ours, theirs):
+    for (mine, cuts), (ref, _) in zip(ours, theirs, strict=True):
         if _masked(mine, dynamic) != _masked(ref, dynamic):
             return False, f"response differs outside {dynamic}: {mine.hex()[:80]} vs {ref.hex()[:80]}"
         if cuts != [len(c) for c in cut_notifications(mine, mtu)]:
@@ -415,7 +429,7 @@ async def run_replay(handler: Handler | None = None, profile: ZephyrBleProfile =
     profile's clock and the record's write spacing faster by the same factor."""
     records = load_corpus()
     profile = profile.with_timing(scale=profile.timing.scale * scale)
-    link, _server = await open_link(handler, profile)
+    link, owner = await open_link(handler, profile)
     outcomes: list[Outcome] = []
     image: bytes | None = None
     loop = asyncio.get_running_loop()
@@ -443,6 +457,8 @@ async def run_replay(handler: Handler | None = None, profile: ZephyrBleProfile =
                 await link.disconnect()
             outcomes.append(Outcome(record["case"], matched, detail, [g.hex() for g in got]))
     await link.disconnect()
+    if hasattr(owner, "close"):
+        await owner.close()
     return outcomes
 
 

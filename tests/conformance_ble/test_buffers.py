@@ -18,7 +18,8 @@ from smpkit.simulator.profiles_ble import (
 
 def echo(seq: int, text: str) -> bytes:
     raw = text.encode()
-    body = bytes((0xA1, 0x61, 0x64)) + (bytes((0x78, len(raw))) if len(raw) < 256 else bytes((0x79,)) + len(raw).to_bytes(2, "big")) + raw
+    size = bytes((0x78, len(raw))) if len(raw) < 256 else bytes((0x79,)) + len(raw).to_bytes(2, "big")
+    body = bytes((0xA1, 0x61, 0x64)) + size + raw
     return bytes((0x0A, 0)) + len(body).to_bytes(2, "big") + bytes((0, 0, seq, 0)) + body
 
 
@@ -58,11 +59,11 @@ def test_two_requests_in_one_write_are_both_dropped() -> None:
 def test_requests_over_buf_size_take_no_buffer() -> None:
     pool = NetBufPool(4)
     r = BleReassembly(pool, 2475)
-    big = echo(1, "m" * 2463)
+    big = echo(1, "m" * 2462)
     assert len(big) == 2476
     assert r.feed(big[:495]) == (None, ATT_VALUE_NOT_ALLOWED)
     assert pool.used == 0
-    exact = echo(2, "m" * 2462)
+    exact = echo(2, "m" * 2461)
     results = [r.feed(exact[i : i + 495]) for i in range(0, len(exact), 495)]
     assert results[-1] == (exact, None)
 

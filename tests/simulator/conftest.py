@@ -25,8 +25,21 @@ def make_image(tmp_path: Path, version: str = "1.2.3", size: int = 20000, seed: 
     body.write_bytes(bytes((i * 7 + seed) & 0xFF for i in range(size)))
     out = tmp_path / f"image-{version}-{seed}.bin"
     subprocess.run(
-        [str(IMGTOOL), "create", "--align", "4", "--version", version, "--header-size", "0x200",
-         "--slot-size", "0x80000", "--pad-header", str(body), str(out)],
+        [
+            str(IMGTOOL),
+            "create",
+            "--align",
+            "4",
+            "--version",
+            version,
+            "--header-size",
+            "0x200",
+            "--slot-size",
+            "0x80000",
+            "--pad-header",
+            str(body),
+            str(out),
+        ],
         check=True,
         capture_output=True,
     )

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from smpkit.protocol import Op, decode_message, encode_request
-from smpkit.protocol.groups.user import RawRequest
 from smpkit.protocol.groups.image import ImageErase, ImageStateRead, ImageUpload, SlotInfo
+from smpkit.protocol.groups.user import RawRequest
 from smpkit.simulator import Simulator, SimulatorConfig
 
 from .conftest import UDPPeer, make_image
@@ -56,7 +56,8 @@ async def test_session_resume_out_of_order_overrun_and_match(sim: Simulator, udp
     state = await call(udp, ImageStateRead())
     assert [e["version"] for e in state["images"]] == ["1.0.0", "1.2.3"]
     # the same image again: already in the slot, so the first chunk ends the upload
-    assert await call(udp, ImageUpload(off=0, data=img[:512], len=len(img), sha=sha)) == {"off": len(img), "match": True}
+    again = await call(udp, ImageUpload(off=0, data=img[:512], len=len(img), sha=sha))
+    assert again == {"off": len(img), "match": True}
 
 
 async def test_upgrade_version_check(udp: UDPPeer, tmp_path: Path) -> None:
@@ -93,9 +94,8 @@ async def test_erase_rules_and_slot_info(sim: Simulator, udp: UDPPeer, image_v12
     assert await call(udp, ImageErase()) == {}
     assert sim.device.upload is None and sim.device.images[0].secondary.is_empty
     info = await call(udp, SlotInfo())
-    assert info == {
-        "images": [{"image": 0, "slots": [{"slot": 0, "size": 0x80000}, {"slot": 1, "size": 0x80000, "upload_image_id": 0}]}]
-    }
+    slots = [{"slot": 0, "size": 0x80000}, {"slot": 1, "size": 0x80000, "upload_image_id": 0}]
+    assert info == {"images": [{"image": 0, "slots": slots}]}
 
 
 async def test_state_write_errors(sim: Simulator, udp: UDPPeer) -> None:

@@ -124,22 +124,47 @@ class CommandFailed(Exception):
         self.exc = exc
 
 
+_INSTALLED: list[logging.Handler] = []
+
+
+class _Levels(logging.Filter):
+    """smpkit's own records from `smpkit_level`, other libraries' (Bumble, bleak) from `other_level`."""
+
+    def __init__(self, smpkit_level: int, other_level: int) -> None:
+        super().__init__()
+        self.smpkit_level = smpkit_level
+        self.other_level = other_level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ours = record.name == "smpkit" or record.name.startswith("smpkit.")
+        return record.levelno >= (self.smpkit_level if ours else self.other_level)
+
+
 def setup_logging(verbose: int, quiet: bool, log_file: Path | None) -> None:
-    level = logging.WARNING
-    if verbose == 1:
-        level = logging.INFO
-    elif verbose >= 2:
-        level = logging.DEBUG
+    """Log to stderr: smpkit's warnings by default, -v info, -vv debug (also other libraries');
+    -q errors only. `--log-file` gets everything at debug level."""
     if quiet:
-        level = logging.ERROR
-    root = logging.getLogger("smpkit")
-    root.setLevel(min(level, logging.DEBUG) if log_file else level)
+        ours, others = logging.ERROR, logging.ERROR
+    elif verbose >= 2:
+        ours, others = logging.DEBUG, logging.DEBUG
+    elif verbose == 1:
+        ours, others = logging.INFO, logging.WARNING
+    else:
+        ours, others = logging.WARNING, logging.ERROR
+    root = logging.getLogger()
+    for old in _INSTALLED:  # a second run in the same process (tests) replaces the first one's handlers
+        root.removeHandler(old)
+        old.close()
+    _INSTALLED.clear()
+    root.setLevel(logging.DEBUG if log_file else min(ours, others))
     handler = logging.StreamHandler()
-    handler.setLevel(level)
+    handler.addFilter(_Levels(ours, others))
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
+    _INSTALLED.append(handler)
     if log_file is not None:
         fh = logging.FileHandler(log_file)
         fh.setLevel(logging.DEBUG)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)
+        _INSTALLED.append(fh)

@@ -101,8 +101,7 @@ def root(
                             device=device, config=config)
     ctx.obj = State(flags=flags, out=Output(json_mode=json_, quiet=quiet, verbose=verbose), timeout=timeout,
                     retries=retries, debug=debug, log_file=log_file)
-    if verbose or log_file or quiet:
-        setup_logging(verbose, quiet, log_file)
+    setup_logging(verbose, quiet, log_file)
 
 
 commands.register(app)

@@ -7,6 +7,7 @@ one line per handled request on stderr.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from pathlib import Path
@@ -45,10 +46,10 @@ def simulate(
     baud: int | None = typer.Option(None, "--baud", help="Pace the pty at this baud rate."),
     buf_size: int | None = typer.Option(None, "--buf-size", help="MCUmgr buffer size (buf_size)."),
     buf_count: int | None = typer.Option(None, "--buf-count", help="MCUmgr buffer count (buf_count)."),
-    image: Path | None = typer.Option(None, "--image", help="MCUboot image the device runs at first boot."),
-    state: Path | None = typer.Option(None, "--state", help="Keep slots, settings and files in DIR across runs."),
+    image: Path | None = typer.Option(None, "--image", help="MCUboot image the device runs at first boot."),  # noqa: B008
+    state: Path | None = typer.Option(None, "--state", help="Keep slots, settings and files in DIR across runs."),  # noqa: B008
     profile: str = typer.Option("default", "--profile", help="Device profile (default, zephyr-4.4-udp, ...)."),
-    fs_root: Path | None = typer.Option(None, "--fs", help="Directory served at /lfs1 (default: temporary)."),
+    fs_root: Path | None = typer.Option(None, "--fs", help="Directory served at /lfs1 (default: temporary)."),  # noqa: B008
     latency: float = typer.Option(0.0, "--latency", help="One-way latency in ms."),
     jitter: float = typer.Option(0.0, "--jitter", help="Extra random delay up to this many ms."),
     loss: float = typer.Option(0.0, "--loss", help="Probability that a request is lost."),
@@ -129,10 +130,8 @@ async def _run(
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
                 loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover - non-main thread
-                pass
         await stop.wait()
 
 

@@ -6,9 +6,6 @@ The work itself is `smpkit.workflows`; this module only presents it.
 from __future__ import annotations
 
 import contextlib
-import importlib
-import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -134,91 +131,27 @@ async def run_upgrade(client: Any, state: State, file: Path, *, image: int, conf
     return report
 
 
-# ---- files -----------------------------------------------------------------------------------
-
-
-def _files_workflow() -> Any:
-    for name in ("smpkit.workflows.files", "smpkit.workflows.fs", "smpkit.workflows.file_transfer"):
-        with contextlib.suppress(ImportError):
-            return importlib.import_module(name)
-    return None
+# ---- files ---------------------------------------------------------------------------------
 
 
 async def upload_file(client: Any, state: State, local: Path, data: bytes, device_path: str) -> None:
-    started = time.monotonic()
-    module = _files_workflow()
+    from smpkit.workflows.files import upload_file as upload
+
     with state.out.progress(f"upload {local.name}", len(data)) as bar:
-        if module is not None and hasattr(module, "upload_file"):
-            result = await module.upload_file(client, local, device_path,
-                                              on_progress=lambda p: bar.update(p.done, p.total))
-        else:
-            result = None
-            await _upload_chunks(client, device_path, data, bar)
-    elapsed = time.monotonic() - started
-    out: dict[str, Any] = {"local": str(local), "name": device_path, "len": len(data), "elapsed": round(elapsed, 3)}
-    verified = getattr(result, "verified", None)
-    if verified is not None:
-        out["verified"] = verified
-    state.out.emit(out, f"{local} -> {device_path}: {len(data)} bytes in {elapsed:.2f} s")
-
-
-async def _upload_chunks(client: Any, name: str, data: bytes, bar: Any) -> None:
-    from smpkit.protocol.groups.fs import FileUpload
-
-    off, chunk = 0, _fs_chunk(client, name)
-    while True:
-        piece = data[off:off + chunk]
-        rsp = await client.request(FileUpload(off=off, data=piece, name=name, len=len(data) if off == 0 else None))
-        off = rsp.off
-        bar.update(off)
-        if off >= len(data):
-            return
-
-
-def _fs_chunk(client: Any, name: str) -> int:
-    budget = int(getattr(client, "max_request_size", 384))
-    return max(32, budget - 8 - 40 - len(name.encode()))
+        result = await upload(client, data, device_path, on_progress=lambda p: bar.update(p.done, p.total))
+    out = {"local": str(local), "name": device_path, "len": result.total, "elapsed": round(result.elapsed, 3),
+           "verified": result.verified}
+    state.out.emit(out, f"{local} -> {device_path}: {result.total} bytes in {result.elapsed:.2f} s "
+                        f"(verified by {result.verified})")
 
 
 async def download_file(client: Any, state: State, device_path: str, local: Path, *, overwrite: bool) -> None:
-    started = time.monotonic()
-    module = _files_workflow()
+    from smpkit.workflows.files import download_file as download
+
     with state.out.progress(f"download {Path(device_path).name}", None) as bar:
-        if module is not None and hasattr(module, "download_file"):
-            await module.download_file(client, device_path, local, overwrite=overwrite,
-                                       on_progress=lambda p: bar.update(p.done, p.total))
-            size = _size(local)
-        else:
-            data = await _download_chunks(client, device_path, bar)
-            _write_atomic(local, data)
-            size = len(data)
-    elapsed = time.monotonic() - started
-    state.out.emit({"name": device_path, "local": str(local), "len": size, "elapsed": round(elapsed, 3)},
-                   f"{device_path} -> {local}: {size} bytes in {elapsed:.2f} s")
-
-
-async def _download_chunks(client: Any, name: str, bar: Any) -> bytes:
-    from smpkit.protocol.groups.fs import FileDownload
-
-    buf = bytearray()
-    total: int | None = None
-    while total is None or len(buf) < total:
-        rsp = await client.request(FileDownload(off=len(buf), name=name))
-        if rsp.len is not None:
-            total = rsp.len
-        if not rsp.data:
-            break
-        buf += rsp.data
-        bar.update(len(buf), total)
-    return bytes(buf)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write next to `path`, then rename: a failed download never leaves half a file under its name."""
-    tmp = path.with_name(f".{path.name}.smpkit-part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _size(path: Path) -> int:
-    return path.stat().st_size
+        result = await download(client, device_path, local, overwrite=overwrite,
+                                on_progress=lambda p: bar.update(p.done, p.total))
+    out = {"name": device_path, "local": str(local), "len": result.total, "elapsed": round(result.elapsed, 3),
+           "verified": result.verified}
+    state.out.emit(out, f"{device_path} -> {local}: {result.total} bytes in {result.elapsed:.2f} s "
+                        f"(verified by {result.verified})")

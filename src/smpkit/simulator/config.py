@@ -77,7 +77,8 @@ class ImageSlotProfile:
     """Slot sizes and the image MCUboot boots before anything is uploaded."""
 
     slot_size: int = 0x80000
-    running_version: str = "1.0.0"
+    #: None: slot 0 holds no image (native_posix without MCUboot, zephyr-3.4-ble).
+    running_version: str | None = "1.0.0"
     #: Reported hash of the boot image; None = the SHA-256 TLV of the image the simulator builds.
     running_hash: bytes | None = None
     num_images: int = 1
@@ -128,6 +129,11 @@ class DeviceProfile:
     image: ImageSlotProfile | None = ImageSlotProfile()
     image_state_write: bool = True
     image_upload_match: bool = True
+    #: zephyr-3.4-ble (profiles_ble.py): taskstat without stksiz/stkuse, `"rc":0` in stat list,
+    #: and the (group, rc) an erase of a never-written slot answers (None: `{}`).
+    taskstat_stack_info: bool = True
+    stat_list_rc0: bool = False
+    image_erase_empty_error: tuple[int, int] | None = None
     verbose_errors: bool = False
     v1_supported: bool = True
     #: Largest UDP datagram read; longer ones are truncated (then `len` no longer fits: rc 9).
@@ -225,8 +231,10 @@ def resolve_profile(name_or_profile: str | Any) -> DeviceProfile:
         return profile_from(name_or_profile)
     if name_or_profile in ("default", ""):
         return DEFAULT_PROFILE
-    from smpkit.simulator import profiles
+    from smpkit.simulator import profiles, profiles_ble
 
+    if name_or_profile in profiles_ble.BLE_PROFILES:
+        return profile_from(profiles_ble.BLE_PROFILES[name_or_profile])
     return profile_from(profiles.get_profile(name_or_profile))
 
 

@@ -6,6 +6,7 @@ use `Simulator.device` to look at it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -157,15 +158,15 @@ class Device:
             pair = ImagePair(Slot(spec.slot_size), Slot(spec.slot_size))
             if index == 0 and boot_image is not None:
                 pair.primary.load(boot_image)
+            elif spec.running_version is None:
+                pass  # an empty slot 0 (zephyr-3.4-ble)
             else:
                 body = hashlib.sha256(f"smpkit-sim image {index}".encode()).digest() * 32
                 pair.primary.load(build_image(spec.running_version, body), spec.running_hash if index == 0 else None)
             self.images.append(pair)
 
     def _reset_stats(self) -> None:
-        self.stats = {
-            name: dict(fields) for name, fields in self.profile.stat_groups.items() if fields is not None
-        }
+        self.stats = {name: dict(fields) for name, fields in self.profile.stat_groups.items() if fields is not None}
 
     def request_reset(self) -> None:
         self.online = False
@@ -258,8 +259,6 @@ class Device:
         total = 0
         for dirpath, _dirs, files in os.walk(self.fs_root):
             for name in files:
-                try:
+                with contextlib.suppress(OSError):
                     total += os.path.getsize(os.path.join(dirpath, name))
-                except OSError:
-                    pass
         return total

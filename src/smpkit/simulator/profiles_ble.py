@@ -23,6 +23,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 from smpkit.protocol.header import HEADER_SIZE
 
@@ -447,3 +448,28 @@ class BleConnection:
     def close(self) -> None:
         self.reassembly.reset()
         self.responder.close()
+
+
+def ble_profile_of(profile: object) -> ZephyrBleProfile | None:
+    """The BLE profile a simulator was configured with (a name or the object), if any."""
+    if isinstance(profile, ZephyrBleProfile):
+        return profile
+    if isinstance(profile, str):
+        return BLE_PROFILES.get(profile)
+    return None
+
+
+def ble_model_for(simulator: Any) -> BleSmpServer | None:
+    """The buffer/timing model serving `simulator` over BLE, when its profile is a captured BLE build."""
+    profile = ble_profile_of(getattr(getattr(simulator, "config", None), "profile", None))
+    if profile is None:
+        return None
+    # `buf_size`/`buf_count` given on the command line win over the profile's
+    device_profile = simulator.profile
+    profile = replace(profile, buf_size=device_profile.buf_size, buf_count=device_profile.buf_count)
+
+    async def handle(request: bytes) -> Sequence[bytes]:
+        responses: Sequence[bytes] = await simulator.handle_packet(request, "ble")
+        return responses
+
+    return BleSmpServer(profile, handle)

@@ -19,8 +19,22 @@ import cbor2
 
 from smpkit.simulator.cbor import encode_indefinite
 from smpkit.simulator.device import Device
-from smpkit.simulator.handlers import Call, Command, GroupError, GroupSpec, MgmtError, NoResponse
-from smpkit.simulator.handlers import enumeration, fs, image, os, settings, shell, stat, zephyr
+from smpkit.simulator.handlers import (
+    Call,
+    Command,
+    GroupError,
+    GroupSpec,
+    MgmtError,
+    NoResponse,
+    enumeration,
+    fs,
+    image,
+    os,
+    settings,
+    shell,
+    stat,
+    zephyr,
+)
 
 _HEADER = struct.Struct(">BBHHBB")
 HANDLER_MODULES: tuple[ModuleType, ...] = (os, image, stat, settings, fs, shell, enumeration, zephyr)
@@ -63,7 +77,8 @@ class RequestRecord:
         model = request_class(self.group, self.command, self.op)
         command = model.__name__ if model is not None else f"id {self.command} op {self.op}"
         ver = "" if self.version == 1 else f" v{self.version + 1}"
-        return f"{self.transport:<10} {group_name(self.group):<12} {command:<18} seq={self.sequence:<3} {self.result}{ver}"
+        where = f"{self.transport:<10} {group_name(self.group):<12} {command:<18}"
+        return f"{where} seq={self.sequence:<3} {self.result}{ver}"
 
 
 def build_groups(device: Device) -> dict[int, GroupSpec]:

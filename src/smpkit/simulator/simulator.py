@@ -151,4 +151,3 @@ class Simulator:
     def __repr__(self) -> str:
         urls = ", ".join(s.url for s in self.servers)
         return f"<Simulator profile={self.profile.name} servers=[{urls}]>"
-

@@ -36,7 +36,7 @@ class StateStore:
             meta: dict[str, Any] = json.loads((self.root / STATE_FILE).read_text())
         except (OSError, ValueError):
             return False
-        for index, (pair, saved) in enumerate(zip(device.images, meta.get("images", []))):
+        for index, (pair, saved) in enumerate(zip(device.images, meta.get("images", []), strict=False)):
             pair.pending = saved.get("pending")
             pair.primary_confirmed = bool(saved.get("primary_confirmed", True))
             for slot_no, slot_meta in enumerate(saved.get("slots", [])[:2]):

@@ -91,9 +91,7 @@ def _upload_start(device: Device, name: str, path: Path, size: int, data: bytes)
     return {"off": len(data)}
 
 
-def _upload_continue(
-    device: Device, name: str, path: Path, off: int, data: bytes, size: int | None
-) -> dict[str, Any]:
+def _upload_continue(device: Device, name: str, path: Path, off: int, data: bytes, size: int | None) -> dict[str, Any]:
     session = device.file_upload
     if session is None or session.name != name:
         device.close_file_upload()

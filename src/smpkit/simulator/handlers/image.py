@@ -130,6 +130,7 @@ def _upload_start(device: Device, req: dict[str, Any], data: bytes) -> dict[str,
     if len(data) < 32:
         raise _fail(INVALID_IMAGE_HEADER)
     if "len" not in req:
+        device.upload = None  # the open session ends too: the next chunk gets {"off":0} (zephyr-ble img_ooo_*)
         raise _fail(INVALID_LENGTH)
     if int.from_bytes(data[:4], "little") != MAGIC:
         raise _fail(INVALID_IMAGE_HEADER_MAGIC)
@@ -204,6 +205,9 @@ def erase(call: Call) -> dict[str, Any]:
     pair, slot_no = where
     if slot_no == 0 or pair.secondary_in_use():
         raise _fail(NO_FREE_SLOT)
+    empty_error = device.profile.image_erase_empty_error
+    if empty_error is not None and not pair.secondary.data:
+        raise GroupError(*empty_error)  # zephyr-3.4-ble: erasing a never-written slot fails
     pair.secondary.erase()
     device.upload = None
     device.changed("image")

@@ -29,9 +29,9 @@ def taskstat(call: Call) -> dict[str, Any]:
             "prio": thread.prio,
             "tid": tid,
             "state": thread.state,
-            "stksiz": thread.stksiz,
-            "stkuse": thread.stkuse,
         }
+        if call.device.profile.taskstat_stack_info:
+            tasks[thread.name].update(stksiz=thread.stksiz, stkuse=thread.stkuse)
     return {"tasks": tasks}
 
 

@@ -13,7 +13,7 @@ KEY_TOO_LONG, KEY_NOT_FOUND, ROOT_KEY_NOT_FOUND, SAVE_NOT_SUPPORTED = 2, 3, 5, 8
 
 
 def _name(call: Call) -> str:
-    name = args(call.body, {"name": "tstr"}).get("name", "")
+    name: str = args(call.body, {"name": "tstr"}).get("name", "")
     if not name:
         raise MgmtError(3)
     if len(name) >= call.device.profile.settings_name_len:

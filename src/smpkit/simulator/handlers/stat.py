@@ -26,7 +26,8 @@ def show(call: Call) -> dict[str, Any]:
 
 
 def stat_list(call: Call) -> dict[str, Any]:
-    return {"stat_list": list(call.device.profile.stat_groups)}
+    names = list(call.device.profile.stat_groups)
+    return {"rc": 0, "stat_list": names} if call.device.profile.stat_list_rc0 else {"stat_list": names}
 
 
 COMMANDS = {

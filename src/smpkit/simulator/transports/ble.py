@@ -130,8 +130,14 @@ class _Session:
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._notify_responses())]
         self.sim_session: Any = None
+        self.model: Any = None
         sim = peripheral.simulator
-        if sim is not None:
+        if peripheral.ble_model is not None:
+            # zephyr-3.4-ble & co: the profile's net_buf pool, rc 2 and timing answer instead
+            self.model = peripheral.ble_model.connection(
+                lambda piece: peripheral.notify_piece(connection, piece), lambda: connection.att_mtu
+            )
+        elif sim is not None:
             # the simulator's session applies its faults (latency, drop_after) and buffer limits
             self.sim_session = sim.new_session("ble", self._on_sim_response, self._on_sim_link_drop)
         else:
@@ -146,6 +152,8 @@ class _Session:
 
     def close(self) -> None:
         self.reassembly.reset()
+        if self.model is not None:
+            self.model.close()
         for task in self.tasks:
             task.cancel()
         if self.sim_session is not None:
@@ -205,6 +213,8 @@ class SMPBLEPeripheral:
             raise ValueError("give a handler or a simulator")
         self.simulator = simulator
         self.handler: Handler = handler if handler is not None else _no_handler
+        #: A captured BLE build's buffer and timing model (profiles_ble.BleSmpServer); None: plain reassembly.
+        self.ble_model: Any = None
         self.hci = hci
         self.name = name
         self.address = address
@@ -352,6 +362,10 @@ class SMPBLEPeripheral:
             # like a Zephyr characteristic with BT_GATT_PERM_WRITE_ENCRYPT: a write command is just lost
             self.stats.dropped_writes += 1
             return
+        if session.model is not None:
+            if session.model.write(bytes(value)) is not None:
+                self.stats.dropped_writes += 1
+            return
         request = session.reassembly.feed(bytes(value))
         self.stats.dropped_writes = sum(s.reassembly.dropped for s in self._sessions.values())
         if request is None:
@@ -365,6 +379,12 @@ class SMPBLEPeripheral:
     async def _drop(self, connection: Connection) -> None:
         with contextlib.suppress(Exception):
             await connection.disconnect()
+
+    async def notify_piece(self, connection: Connection, piece: bytes) -> None:
+        """One notification the caller already cut (the BLE profile model cuts and paces them)."""
+        assert self.device is not None and self._characteristic is not None
+        await self.device.notify_subscriber(connection, self._characteristic, piece)
+        self.stats.notifications.append(len(piece))
 
     async def notify(self, connection: Connection, response: bytes) -> None:
         """Send one response as notifications of exactly MTU - 3 bytes (the last one shorter)."""
@@ -401,6 +421,11 @@ async def serve_ble(
         require_encryption=require_encryption,
     )
     peripheral.new_address_on_reboot = new_address_on_reboot
+    from smpkit.simulator.profiles_ble import ble_model_for
+
+    peripheral.ble_model = ble_model_for(simulator)
+    if peripheral.ble_model is not None:
+        peripheral.max_mtu = min(max_mtu, peripheral.ble_model.profile.att_mtu_max)
     await peripheral.start()
     simulator.add_server(peripheral)
     return peripheral
