@@ -46,8 +46,9 @@ _KNOWN = """\
 - **native_sim UART timing is not modelled.** The native_sim UART loses frames written back
   to back after the second one, and a multi-line frame written in one burst. Its losses with
   5 ms gaps depend on timing. That is how the simulated UART receives data, not how SMP works.
-  On QEMU (a real UART model) nothing is lost, and the simulator behaves like QEMU.
-  Pipelining clients must still keep at most `buf_count` requests in flight.
+  QEMU's UART loses nothing (12 frames back to back, four 512-byte image chunks in flight). Every
+  serial profile hands the frames to SMP one at a time, as QEMU does, so a burst of frames is
+  not cut at `buf_count`.
 - **The native_sim UDP drop is modelled.** An accepted request keeps the server busy for
   10 ms, and one datagram read during that time is dropped without an answer. So requests
   sent back to back get every other answer, as captured, and 20 ms gaps lose nothing.
@@ -55,6 +56,9 @@ _KNOWN = """\
   them as a header and never resynchronises. Its later answers (an `rc 3` after a pause,
   then silence, then the process crashing) depend on native_sim internals. The simulator
   does not copy the crash.
+- **Shell text.** On the shell profile, plain command lines typed on the UART are ignored.
+  The real shell echoes them and runs them (`shell_plain_text_cmd`; that record expects no
+  SMP answer, and none comes).
 - **Reset.** The native_sim profiles stop answering after a reset, as the native_sim
   process exits. The MCUboot profile reboots and answers again, and with image state writes
   compiled out it boots the same image.

@@ -44,7 +44,7 @@ from .models import (
     wrong_values,
 )
 
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Each test runs once per model class, so a few dozen examples each keep the whole file quick.
 

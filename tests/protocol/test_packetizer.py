@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from smpkit.protocol import Header, Packetizer, SMPProtocolError, encode_request
 from smpkit.protocol.groups.os import Echo
 
-FAST = settings(max_examples=150, deadline=None)
+FAST = settings(max_examples=100, deadline=None)
 
 
 @st.composite

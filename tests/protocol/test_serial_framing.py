@@ -26,7 +26,7 @@ from smpkit.protocol.serial_framing import (
     frame_stream,
 )
 
-FAST = settings(max_examples=120, deadline=None)
+FAST = settings(max_examples=100, deadline=None)
 
 smp_messages = st.binary(min_size=8, max_size=400)
 line_sizes = st.integers(1, 120)

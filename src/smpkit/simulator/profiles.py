@@ -229,6 +229,7 @@ ZEPHYR_44_SERIAL = ZephyrProfile(
     stat_groups=_FLASH_SIM_STATS,
     fs_mount="/lfs1",
     serial_max_message=380,
+    serial_frame_at_a_time=True,
     reset_exits=True,
 )
 
@@ -265,6 +266,7 @@ ZEPHYR_44_SHELL = ZephyrProfile(
     ),
     stat_groups=_SVR_STATS_ONLY,
     serial_max_message=380,
+    serial_frame_at_a_time=True,
     reset_exits=True,
 )
 
@@ -288,7 +290,7 @@ ZEPHYR_44_MCUBOOT = ZephyrProfile(
         processor="cortex-m3",
         platform="mps2/an385",
     ),
-    threads=(),  # not captured
+    threads=_UART_THREADS[1:],  # not captured: the native_sim UART list without its nameless thread
     stat_groups=_SVR_STATS_ONLY,  # not captured
     fs_mount="/lfs1",
     image=ImageSlotProfile(),
@@ -304,15 +306,6 @@ PROFILES: Mapping[str, ZephyrProfile] = MappingProxyType(
         for p in (ZEPHYR_44_UDP, ZEPHYR_44_SERIAL, ZEPHYR_44_SERIAL_RAW, ZEPHYR_44_SHELL, ZEPHYR_44_MCUBOOT)
     }
 )
-
-#: v1 `rsn` texts of a verbose-errors build, by (group, v2 rc). Captured: image 23 and 27.
-VERBOSE_REASONS: Mapping[tuple[int, int], str] = MappingProxyType(
-    {
-        (IMAGE, 23): "magic mismatch",
-        (IMAGE, 27): "downgrade",
-    }
-)
-
 
 def profile_names() -> tuple[str, ...]:
     """Every captured profile name (the default profile belongs to the simulator)."""
