@@ -73,6 +73,15 @@ class Simulator:
         self.servers.append(server)
         return server
 
+    async def serve_ble(self, hci: object, name: str = "smpkit-sim", **options: object) -> Server:
+        """Serve as a BLE peripheral (Bumble). `hci` is a Bumble transport spec or a virtual link.
+
+        Bumble is imported only here, so UDP and serial users never load it.
+        """
+        from smpkit.simulator.transports.ble import serve_ble
+
+        return await serve_ble(self, hci, name, **options)  # type: ignore[arg-type]
+
     def add_server(self, server: Server) -> None:
         """Register a server built elsewhere (e.g. a BLE GATT server) so reboots and close reach it."""
         self.servers.append(server)
