@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import report
+from conformance import conftest, report
 from conformance.replay import CORPUS, Result, load_allowlist, load_corpus, replay_all
 
 pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason=f"conformance corpus not found at {CORPUS}")
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason=f"conformance corpus
 def result() -> Result:
     import asyncio
 
-    return asyncio.run(replay_all())
+    result = asyncio.run(replay_all())
+    conftest.SUMMARY.append(result.summary())
+    return result
 
 
 def test_allowlist_is_short_and_explained(result: Result) -> None:

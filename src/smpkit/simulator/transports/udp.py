@@ -32,6 +32,7 @@ class UDPServer:
         self._backlog: deque[tuple[bytes, Any]] = deque()
         self._busy_until = 0.0
         self._dropped_while_busy = False
+        self._outbox: deque[tuple[float, bytes, Any]] = deque()
         self.dead = False
         self.session: Session = sim.new_session("udp", self._send, self._drop_link)
 
@@ -79,10 +80,22 @@ class UDPServer:
 
     def _send(self, data: bytes, addr: Any) -> None:
         loop = asyncio.get_running_loop()
-        if self.sim.device.profile.udp_busy_ms is not None and loop.time() < self._busy_until:
-            loop.call_at(self._busy_until, self._sendto, data, addr)  # the answer leaves when the work is done
+        now = loop.time()
+        if self.sim.device.profile.udp_busy_ms is not None and (now < self._busy_until or self._outbox):
+            # The answer leaves when the work is done; answers keep their order.
+            self._outbox.append((max(now, self._busy_until), data, addr))
+            if len(self._outbox) == 1:
+                loop.call_at(self._outbox[0][0], self._flush_outbox)
             return
         self._sendto(data, addr)
+
+    def _flush_outbox(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._outbox and self._outbox[0][0] <= loop.time() + 0.001:  # timers may fire a tick early
+            _due, data, addr = self._outbox.popleft()
+            self._sendto(data, addr)
+        if self._outbox:
+            loop.call_at(self._outbox[0][0], self._flush_outbox)
 
     def _sendto(self, data: bytes, addr: Any) -> None:
         if self._transport is not None and not self._transport.is_closing():
