@@ -25,7 +25,7 @@ from smpkit.workflows.upload import upload
 BUF_SIZE, BUF_COUNT = 2048, 4
 LATENCY_MS = 10.0
 CAP_BYTES_PER_S = 1_000_000 // 8
-IMAGE_BODY = 192 * 1024
+IMAGE_BODY = 448 * 1024  # the default simulated slot holds 512 KiB
 
 
 def _image(size: int = IMAGE_BODY) -> McubootImage:
@@ -120,7 +120,9 @@ def main() -> dict[str, Any]:
     lat, cap = figures["latency_10ms"], figures["bandwidth_1mbit"]
     print(f"image: {figures['image_bytes']} bytes; device buf {BUF_SIZE} x {BUF_COUNT}; UDP on loopback")
     print(f"10 ms one-way latency: smpkit {lat['smpkit_kib_s']:.1f} KiB/s (window {lat['smpkit']['window']}), ")
-    print(f"                       smpclient {lat['smpclient_kib_s']:.1f} KiB/s -> ratio {lat['ratio']:.2f}x (target 4x)")
+    print(
+        f"                       smpclient {lat['smpclient_kib_s']:.1f} KiB/s -> ratio {lat['ratio']:.2f}x (target 4x)"
+    )
     print(
         f"1 Mbit/s cap: smpkit {cap['smpkit_kib_s']:.1f} KiB/s = {100 * cap['share_of_cap']:.1f} % of the cap "
         "(payload bytes; target 90 %)"

@@ -383,7 +383,8 @@ async def replay_upload(link: Link, record: dict[str, Any], image: bytes, scale:
     epoch = answered = next_off = 0
     last_event = loop.time()
     pending = b""
-    while answered < len(image):
+    give_up = loop.time() + 60.0 * max(scale, 0.5)
+    while answered < len(image) and loop.time() < give_up:
         while len(in_flight) < window and next_off < len(image):
             n = min(first_size if next_off == 0 else data_size, len(image) - next_off)
             packet = chunk_packet(image, seq, next_off, n)

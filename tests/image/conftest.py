@@ -33,4 +33,3 @@ def standard_images(images: Images) -> dict[str, Path]:
         "multi1": images.make("multi1.bin", "-d", "(0,1.1.0)", version="1.0.0"),
         "nonbootable": images.make("nonbootable.bin", "--non-bootable"),
     }
-

@@ -47,7 +47,9 @@ def test_make_image_rejects_tiny_header() -> None:
         make_image(b"x", header_size=16)
 
 
-@pytest.mark.parametrize("name", ["unsigned", "build", "ecdsa", "ed25519", "rsa", "padded", "hex", "protected", "multi1"])
+@pytest.mark.parametrize(
+    "name", ["unsigned", "build", "ecdsa", "ed25519", "rsa", "padded", "hex", "protected", "multi1"]
+)
 def test_smpclient_reader_agrees(standard_images: dict[str, Path], name: str) -> None:
     ours = read_image(standard_images[name])
     theirs = ImageInfo.load_file(str(standard_images[name]))

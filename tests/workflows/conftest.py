@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from image.imgtools import Images
 
 from smpkit import SMPClient
 from smpkit.image import McubootImage, parse_image, read_image
 from smpkit.image.build import make_image, make_test_body
 from smpkit.simulator import Faults, Simulator, SimulatorConfig
-
-from image.imgtools import Images
 
 #: Short per-attempt timeouts keep loss recovery quick on loopback.
 TIMEOUT = 0.4

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from image.imgtools import Images
+
 from smpkit.image import McubootImage, read_image
 from smpkit.simulator.config import DeviceProfile, ImageSlotProfile
 from smpkit.workflows.upgrade import Step, StepEvent, UpgradeError, upgrade
@@ -107,7 +107,7 @@ async def test_dry_run_changes_nothing(udp_sim: SimFactory, signed_image: Mcuboo
 
 
 async def test_without_reset_the_image_is_left_pending(udp_sim: SimFactory, signed_image: McubootImage) -> None:
-    sim, url = await udp_sim(**FAST)
+    _sim, url = await udp_sim(**FAST)
     async with client_for(url) as client:
         result = await upgrade(client, signed_image, reset=False)
         state = await client.image.state()

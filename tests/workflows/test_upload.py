@@ -47,7 +47,7 @@ async def test_progress_as_async_iterator(udp_sim: SimFactory) -> None:
 
 
 async def test_chunks_fill_the_request_budget_exactly(udp_sim: SimFactory) -> None:
-    sim, url = await udp_sim()
+    _sim, url = await udp_sim()
     image = big_image(70_000)
     async with client_for(url) as client:
         budget = client.max_request_size
@@ -66,7 +66,7 @@ async def test_chunks_fill_the_request_budget_exactly(udp_sim: SimFactory) -> No
 
 
 async def test_pipelining_keeps_several_chunks_in_flight(udp_sim: SimFactory) -> None:
-    sim, url = await udp_sim(faults=Faults(latency_ms=5))
+    _sim, url = await udp_sim(faults=Faults(latency_ms=5))
     image = big_image(60_000)
     async with client_for(url) as client:
         peak = 0

@@ -241,9 +241,27 @@ class Request(Model, Generic[ResponseT]):
     #: True when resending the request cannot change the device's state twice.
     IDEMPOTENT: ClassVar[bool] = True
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls,
+        *,
+        group: int | None = None,
+        command: int | None = None,
+        op: Op | None = None,
+        idempotent: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`class Echo(Request[EchoResponse], group=0, command=0, op=Op.WRITE)` declares a command.
+
+        RESPONSE is taken from the generic argument. (dataclass(slots=True) re-creates the
+        class without these keywords; the attributes set the first time carry over.)
+        """
         super().__init_subclass__(**kwargs)
-        if "GROUP" in cls.__dict__ or "COMMAND" in cls.__dict__:
+        if group is not None and command is not None and op is not None:
+            cls.GROUP, cls.COMMAND, cls.OP = group, command, op
+            cls.RESPONSE = _response_of(cls)
+        if idempotent is not None:
+            cls.IDEMPOTENT = idempotent
+        if "GROUP" in cls.__dict__:
             REQUESTS[(cls.GROUP, cls.COMMAND, int(cls.OP))] = cls
 
     def target(self) -> tuple[int, int, Op]:
@@ -253,6 +271,14 @@ class Request(Model, Generic[ResponseT]):
     def _fast_cbor(self) -> bytes | None:
         """A hand-rolled CBOR body for hot requests; None lets the codec encode `to_body()`."""
         return None
+
+
+def _response_of(cls: type) -> type[Response]:
+    for base in getattr(cls, "__orig_bases__", ()):
+        args = typing.get_args(base)
+        if typing.get_origin(base) is Request and args and isinstance(args[0], type):
+            return args[0]
+    raise TypeError(f"{cls.__name__} must subclass Request[SomeResponse]")
 
 
 def request_class(group: int, command: int, op: int) -> type[Request[Any]] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from smpkit.protocol.header import Op
 from smpkit.protocol.model import Request, Response, wire
@@ -17,11 +16,8 @@ class EnumCountResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class EnumCount(Request[EnumCountResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = EnumCountResponse
+class EnumCount(Request[EnumCountResponse], group=GROUP, command=0, op=Op.READ):
+    """How many groups the device serves."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +26,8 @@ class EnumListResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class EnumList(Request[EnumListResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 1
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = EnumListResponse
+class EnumList(Request[EnumListResponse], group=GROUP, command=1, op=Op.READ):
+    """The ids of the groups the device serves, in registration order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +39,7 @@ class EnumSingleResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class EnumSingle(Request[EnumSingleResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 2
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = EnumSingleResponse
+class EnumSingle(Request[EnumSingleResponse], group=GROUP, command=2, op=Op.READ):
     index: int | None = None
 
 
@@ -67,9 +56,5 @@ class EnumDetailsResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class EnumDetails(Request[EnumDetailsResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 3
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = EnumDetailsResponse
+class EnumDetails(Request[EnumDetailsResponse], group=GROUP, command=3, op=Op.READ):
     groups: list[int] | None = None

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import builtins
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from smpkit.protocol.header import Op
 from smpkit.protocol.model import EmptyResponse, Request, Response
@@ -22,11 +21,7 @@ class FileDownloadResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class FileDownload(Request[FileDownloadResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = FileDownloadResponse
+class FileDownload(Request[FileDownloadResponse], group=GROUP, command=0, op=Op.READ):
     off: int
     name: str
 
@@ -37,13 +32,9 @@ class FileUploadResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class FileUpload(Request[FileUploadResponse]):
+class FileUpload(Request[FileUploadResponse], group=GROUP, command=0, op=Op.WRITE):
     """A chunk; off 0 needs `len` and creates or truncates the file."""
 
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = FileUploadResponse
     off: int
     data: bytes
     name: str
@@ -62,11 +53,7 @@ class FileStatusResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class FileStatus(Request[FileStatusResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 1
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = FileStatusResponse
+class FileStatus(Request[FileStatusResponse], group=GROUP, command=1, op=Op.READ):
     name: str
 
 
@@ -81,12 +68,9 @@ class FileHashResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class FileHash(Request[FileHashResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 2
-    OP: ClassVar[Op] = Op.READ
-    # builtins.type: the field `type` below shadows the builtin when hints are evaluated.
-    RESPONSE: ClassVar[builtins.type[Response]] = FileHashResponse
+class FileHash(Request[FileHashResponse], group=GROUP, command=2, op=Op.READ):
+    """Hash or checksum (default crc32) of a file or a range of it."""
+
     name: str
     type: str | None = None
     off: int | None = None
@@ -105,16 +89,10 @@ class FileHashTypesResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class FileHashTypes(Request[FileHashTypesResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 3
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = FileHashTypesResponse
+class FileHashTypes(Request[FileHashTypesResponse], group=GROUP, command=3, op=Op.READ):
+    """The hash and checksum types the device supports."""
 
 
 @dataclass(frozen=True, slots=True)
-class FileClose(Request[EmptyResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 4
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = EmptyResponse
+class FileClose(Request[EmptyResponse], group=GROUP, command=4, op=Op.WRITE):
+    """Close the file the device keeps open between chunks."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from smpkit.protocol.header import Op, slot_setter
 from smpkit.protocol.model import EmptyResponse, Request, Response, wire
@@ -35,21 +35,14 @@ class ImageStateResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class ImageStateRead(Request[ImageStateResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = ImageStateResponse
+class ImageStateRead(Request[ImageStateResponse], group=GROUP, command=0, op=Op.READ):
+    """List the slots that hold a valid image."""
 
 
 @dataclass(frozen=True, slots=True)
-class ImageStateWrite(Request[ImageStateResponse]):
+class ImageStateWrite(Request[ImageStateResponse], group=GROUP, command=0, op=Op.WRITE):
     """`confirm=False` with a hash: test that image once. `confirm=True`: make permanent."""
 
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = ImageStateResponse
     hash: bytes | None = None
     confirm: bool | None = None
 
@@ -110,13 +103,9 @@ def _plain_uint(value: object) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class ImageUpload(Request[ImageUploadResponse]):
+class ImageUpload(Request[ImageUploadResponse], group=GROUP, command=1, op=Op.WRITE):
     """One chunk. The first (off 0) carries `len` and, for resume and checking, `sha`."""
 
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 1
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = ImageUploadResponse
     off: int
     data: bytes
     len: int | None = None
@@ -196,13 +185,9 @@ _set_up_upgrade = slot_setter(ImageUpload, "upgrade")
 
 
 @dataclass(frozen=True, slots=True)
-class ImageErase(Request[EmptyResponse]):
+class ImageErase(Request[EmptyResponse], group=GROUP, command=5, op=Op.WRITE):
     """Erase a slot (default: the one opposite the running image)."""
 
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 5
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = EmptyResponse
     slot: int | None = None
 
 
@@ -227,8 +212,5 @@ class SlotInfoResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class SlotInfo(Request[SlotInfoResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 6
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = SlotInfoResponse
+class SlotInfo(Request[SlotInfoResponse], group=GROUP, command=6, op=Op.READ):
+    """Sizes of every image's slots."""

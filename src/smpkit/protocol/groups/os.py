@@ -18,13 +18,9 @@ class EchoResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class Echo(Request[EchoResponse]):
+class Echo(Request[EchoResponse], group=GROUP, command=0, op=Op.WRITE):
     """Echo `d` back (Zephyr answers a missing `d` with "")."""
 
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = EchoResponse
     d: str = ""
 
 
@@ -47,11 +43,8 @@ class TaskStatResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class TaskStat(Request[TaskStatResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 2
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = TaskStatResponse
+class TaskStat(Request[TaskStatResponse], group=GROUP, command=2, op=Op.READ):
+    """Statistics of every thread."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +70,8 @@ class MemoryPoolStatsResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class MemoryPoolStats(Request[MemoryPoolStatsResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 3
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = MemoryPoolStatsResponse
+class MemoryPoolStats(Request[MemoryPoolStatsResponse], group=GROUP, command=3, op=Op.READ):
+    """Statistics of every memory pool or heap."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,33 +80,21 @@ class DateTimeResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class DateTimeGet(Request[DateTimeResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 4
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = DateTimeResponse
+class DateTimeGet(Request[DateTimeResponse], group=GROUP, command=4, op=Op.READ):
+    """Read the device's real-time clock."""
 
 
 @dataclass(frozen=True, slots=True)
-class DateTimeSet(Request[EmptyResponse]):
+class DateTimeSet(Request[EmptyResponse], group=GROUP, command=4, op=Op.WRITE):
     """Set the RTC; send `YYYY-MM-DDTHH:MM:SS[.mmm]` without a time zone."""
 
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 4
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = EmptyResponse
     datetime: str
 
 
 @dataclass(frozen=True, slots=True)
-class Reset(Request[EmptyResponse]):
+class Reset(Request[EmptyResponse], group=GROUP, command=5, op=Op.WRITE, idempotent=False):
     """Reboot the device; `boot_mode` 1 asks for the bootloader (serial recovery)."""
 
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 5
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = EmptyResponse
-    IDEMPOTENT: ClassVar[bool] = False
     force: bool | None = None
     boot_mode: int | None = None
 
@@ -128,11 +106,8 @@ class McumgrParamsResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class McumgrParams(Request[McumgrParamsResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 6
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = McumgrParamsResponse
+class McumgrParams(Request[McumgrParamsResponse], group=GROUP, command=6, op=Op.READ):
+    """The device's SMP buffer size and count."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +116,9 @@ class OSInfoResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class OSInfo(Request[OSInfoResponse]):
+class OSInfo(Request[OSInfoResponse], group=GROUP, command=7, op=Op.READ):
     """`format` letters: s n r v b m p i o, or a for all."""
 
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 7
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = OSInfoResponse
     format: str | None = None
 
 
@@ -160,13 +131,9 @@ class BootloaderInfoResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class BootloaderInfo(Request[BootloaderInfoResponse]):
+class BootloaderInfo(Request[BootloaderInfoResponse], group=GROUP, command=8, op=Op.READ):
     """No query: the bootloader's name; `query="mode"`: MCUboot's mode number."""
 
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 8
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = BootloaderInfoResponse
     query: str | None = None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from smpkit.protocol.header import Op
 from smpkit.protocol.model import EmptyResponse, Request, Response
@@ -18,53 +17,32 @@ class SettingsReadResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class SettingsRead(Request[SettingsReadResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = SettingsReadResponse
+class SettingsRead(Request[SettingsReadResponse], group=GROUP, command=0, op=Op.READ):
     name: str
     max_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class SettingsWrite(Request[EmptyResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = EmptyResponse
+class SettingsWrite(Request[EmptyResponse], group=GROUP, command=0, op=Op.WRITE):
     name: str
     val: bytes
 
 
 @dataclass(frozen=True, slots=True)
-class SettingsDelete(Request[EmptyResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 1
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = EmptyResponse
+class SettingsDelete(Request[EmptyResponse], group=GROUP, command=1, op=Op.WRITE):
     name: str
 
 
 @dataclass(frozen=True, slots=True)
-class SettingsCommit(Request[EmptyResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 2
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = EmptyResponse
+class SettingsCommit(Request[EmptyResponse], group=GROUP, command=2, op=Op.WRITE):
+    """Apply the settings written so far."""
 
 
 @dataclass(frozen=True, slots=True)
-class SettingsLoad(Request[EmptyResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 3
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = EmptyResponse
+class SettingsLoad(Request[EmptyResponse], group=GROUP, command=3, op=Op.READ):
+    """Load the settings from storage."""
 
 
 @dataclass(frozen=True, slots=True)
-class SettingsSave(Request[EmptyResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 3
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = EmptyResponse
+class SettingsSave(Request[EmptyResponse], group=GROUP, command=3, op=Op.WRITE):
+    """Save the settings to storage."""

@@ -27,10 +27,5 @@ class ShellExecResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class ShellExec(Request[ShellExecResponse]):
-    GROUP: ClassVar[int] = 9
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = ShellExecResponse
-    IDEMPOTENT: ClassVar[bool] = False
+class ShellExec(Request[ShellExecResponse], group=9, command=0, op=Op.WRITE, idempotent=False):
     argv: list[str]

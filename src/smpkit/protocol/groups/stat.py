@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from smpkit.protocol.header import Op
 from smpkit.protocol.model import Request, Response
@@ -18,11 +17,7 @@ class StatShowResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class StatShow(Request[StatShowResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = StatShowResponse
+class StatShow(Request[StatShowResponse], group=GROUP, command=0, op=Op.READ):
     name: str
 
 
@@ -32,8 +27,5 @@ class StatListResponse(Response):
 
 
 @dataclass(frozen=True, slots=True)
-class StatList(Request[StatListResponse]):
-    GROUP: ClassVar[int] = GROUP
-    COMMAND: ClassVar[int] = 1
-    OP: ClassVar[Op] = Op.READ
-    RESPONSE: ClassVar[type[Response]] = StatListResponse
+class StatList(Request[StatListResponse], group=GROUP, command=1, op=Op.READ):
+    """The names of the statistics groups."""

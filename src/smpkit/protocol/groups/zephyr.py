@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from smpkit.protocol.header import Op
-from smpkit.protocol.model import EmptyResponse, Request, Response
+from smpkit.protocol.model import EmptyResponse, Request
 
 
 @dataclass(frozen=True, slots=True)
-class StorageErase(Request[EmptyResponse]):
+class StorageErase(Request[EmptyResponse], group=63, command=0, op=Op.WRITE, idempotent=False):
     """Erase the whole `storage_partition` (settings, NVS, ...)."""
 
-    GROUP: ClassVar[int] = 63
-    COMMAND: ClassVar[int] = 0
-    OP: ClassVar[Op] = Op.WRITE
-    RESPONSE: ClassVar[type[Response]] = EmptyResponse
-    IDEMPOTENT: ClassVar[bool] = False
