@@ -269,9 +269,12 @@ def _decode_tlv(kind: int, value: bytes) -> str | None:
         try:
             import cbor2
 
-            return repr(cbor2.loads(value))
+            record = cbor2.loads(value)
         except Exception:
             return None
+        if isinstance(record, dict):
+            return ", ".join(f"{k}={v.hex() if isinstance(v, bytes) else v}" for k, v in record.items())
+        return repr(record)
     return None
 
 
