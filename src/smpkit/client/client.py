@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smpkit.workflows.progress import Operation
 
 from smpkit.client.dispatcher import Dispatcher
 from smpkit.client.groups import (
@@ -129,6 +133,15 @@ class SMPClient:
         self._closing = True
         await self._dispatcher.stop()
         await self.transport.disconnect()
+
+    def upgrade(self, file: str | os.PathLike[str] | bytes, **options: Any) -> Operation[Any, Any]:
+        """`smpkit.workflows.upgrade`: upload, test, reset, reconnect, verify, confirm.
+
+        `await client.upgrade("app.signed.bin")`, or `async for step in client.upgrade(...)`.
+        """
+        from smpkit.workflows.upgrade import upgrade
+
+        return upgrade(self, file, **options)
 
     async def reconnect(self, timeout_s: float = 30.0) -> None:
         """Wait for the device to come back (after a reset), re-reading its buffers; raise after `timeout_s`."""

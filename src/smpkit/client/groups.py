@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import builtins
 import datetime as _dt
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 from smpkit.protocol.groups import enumeration as enum_
 from smpkit.protocol.groups import fs as fs_
@@ -20,10 +21,12 @@ from smpkit.protocol.groups import shell as shell_
 from smpkit.protocol.groups import stat as stat_
 from smpkit.protocol.groups import zephyr as zephyr_
 from smpkit.protocol.model import Request, ResponseT
-from smpkit.protocol.sizing import file_chunk_size
 
 if TYPE_CHECKING:
+    # The workflows build on the client's public API; the facades reach them through
+    # lazy imports so that `import smpkit.client` stays light and acyclic at load time.
     from smpkit.client.client import SMPClient
+    from smpkit.workflows.progress import Operation
 
 
 class _Facade:
@@ -113,6 +116,15 @@ class ImageGroup(_Facade):
         request = image_.ImageUpload(off=off, data=data, len=len, sha=sha, image=image, upgrade=upgrade)
         return await self._call(request, timeout)
 
+    def upload(self, source: str | os.PathLike[str] | bytes, **options: Any) -> Operation[Any, Any]:
+        """`smpkit.workflows.upload`: the pipelined, resumable, verified image upload.
+
+        `await client.image.upload("app.signed.bin")`, or `async for progress in ...`.
+        """
+        from smpkit.workflows.upload import upload
+
+        return upload(self._client, source, **options)
+
 
 class StatGroup(_Facade):
     """Statistics (group 2)."""
@@ -172,31 +184,28 @@ class FSGroup(_Facade):
         return await self._call(fs_.FileUpload(off=off, data=data, name=name, len=len), timeout)
 
     async def download(self, name: str) -> bytes:
-        first = await self.download_chunk(name, 0)
-        if first.len is None:
-            raise ValueError(f"the device did not report the size of {name!r}")
-        total, parts, off = first.len, [first.data], len(first.data)
-        while off < total:
-            chunk = await self.download_chunk(name, off)
-            if chunk.off != off or not chunk.data:
-                raise ValueError(f"download of {name!r} stalled at offset {off} (device sent off {chunk.off})")
-            parts.append(chunk.data)
-            off += len(chunk.data)
-        return b"".join(parts)
+        """The whole device file `name` in memory (pipelined by offset)."""
+        from smpkit.workflows.files import download_bytes
+
+        return await download_bytes(self._client, name)
 
     async def upload(self, name: str, data: bytes) -> None:
-        total, off = len(data), 0
-        while True:
-            size = file_chunk_size(self._client.max_request_size, off, name, total if off == 0 else None)
-            if size <= 0:
-                raise ValueError(f"a request of {self._client.max_request_size} bytes cannot carry file data")
-            piece = data[off : off + size]
-            rsp = await self.upload_chunk(name, off, piece, total if off == 0 else None)
-            if rsp.off < off or rsp.off > total:
-                raise ValueError(f"upload of {name!r}: the device reported offset {rsp.off} after {off}")
-            off = rsp.off
-            if off >= total:
-                return
+        """Write `data` to device path `name` and check the device's hash of it."""
+        from smpkit.workflows.files import upload_file
+
+        await upload_file(self._client, data, name)
+
+    def download_file(self, name: str, dest: str | os.PathLike[str], **options: Any) -> Operation[Any, Any]:
+        """`smpkit.workflows.download_file`: resumable, verified, atomic local write; await it or iterate it."""
+        from smpkit.workflows.files import download_file
+
+        return download_file(self._client, name, dest, **options)
+
+    def upload_file(self, source: str | os.PathLike[str] | bytes, name: str, **options: Any) -> Operation[Any, Any]:
+        """`smpkit.workflows.upload_file`: pipelined, resumable, verified; await it or iterate it."""
+        from smpkit.workflows.files import upload_file
+
+        return upload_file(self._client, source, name, **options)
 
 
 class ShellGroup(_Facade):

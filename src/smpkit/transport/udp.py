@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import socket
 
@@ -13,6 +14,11 @@ log = logging.getLogger(__name__)
 
 #: Zephyr's CONFIG_MCUMGR_TRANSPORT_UDP_MTU: a 1500-byte request is answered, 1501 is cut (observed).
 ZEPHYR_UDP_MTU = 1500
+#: Largest datagrams that cross a 1500-byte Ethernet link unfragmented (IPv4: 20 + 8 bytes of
+#: headers, IPv6: 40 + 8). Zephyr drops IP fragments unless CONFIG_NET_IPV4_FRAGMENT /
+#: CONFIG_NET_IPV6_FRAGMENT are enabled (both default n), so off-host we stay below them.
+ETHERNET_SAFE_IPV4 = 1472
+ETHERNET_SAFE_IPV6 = 1452
 _CLOSED = b""
 
 
@@ -39,6 +45,16 @@ def split_host_port(address: str, default_port: int | None = None) -> tuple[str,
     return host, port
 
 
+def default_datagram_limit(host: str, family: int) -> int:
+    """1500 on loopback (no link in between); the unfragmented Ethernet payload otherwise."""
+    try:
+        if ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            return ZEPHYR_UDP_MTU
+    except ValueError:
+        pass
+    return ETHERNET_SAFE_IPV6 if family == socket.AF_INET6 else ETHERNET_SAFE_IPV4
+
+
 class _Protocol(asyncio.DatagramProtocol):
     def __init__(self, queue: asyncio.Queue[bytes]) -> None:
         self.queue = queue
@@ -58,12 +74,17 @@ class _Protocol(asyncio.DatagramProtocol):
 
 
 class SMPUDPTransport(SMPTransport):
-    """UDP to `host:port`. `mtu` is the device's datagram limit (Zephyr: 1500)."""
+    """UDP to `host:port`.
+
+    `mtu` is the largest datagram sent. By default it is Zephyr's 1500-byte limit on a
+    loopback address and the unfragmented Ethernet size (1472 / 1452) elsewhere.
+    """
 
     scheme = "udp"
 
-    def __init__(self, mtu: int = ZEPHYR_UDP_MTU, port: int | None = None) -> None:
-        self._mtu = mtu
+    def __init__(self, mtu: int | None = None, port: int | None = None) -> None:
+        self._requested_mtu = mtu
+        self._mtu = mtu if mtu is not None else ZEPHYR_UDP_MTU
         self._default_port = port
         self._transport: asyncio.DatagramTransport | None = None
         self._protocol: _Protocol | None = None
@@ -89,6 +110,8 @@ class SMPUDPTransport(SMPTransport):
             raise SMPTransportException(f"cannot open UDP to {address}: {exc}") from exc
         self._transport, self._protocol = transport, protocol
         self.remote = remote
+        if self._requested_mtu is None:
+            self._mtu = default_datagram_limit(remote[0], family)
         log.debug("UDP connected to %s", self.remote)
 
     async def disconnect(self) -> None:

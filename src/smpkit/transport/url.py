@@ -83,10 +83,11 @@ def _reject_unknown(scheme: str, options: dict[str, str]) -> None:
 
 
 def _udp(options: dict[str, str]) -> SMPTransport:
-    from smpkit.transport.udp import ZEPHYR_UDP_MTU, SMPUDPTransport
+    from smpkit.transport.udp import SMPUDPTransport
 
     options = dict(options)
-    mtu = int(options.pop("mtu", ZEPHYR_UDP_MTU))
+    mtu = int(options["mtu"]) if "mtu" in options else None
+    options.pop("mtu", None)
     _reject_unknown("udp", options)
     return SMPUDPTransport(mtu=mtu)
 
