@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflows.conftest import SimFactory, big_image, client_for
+from .conftest import SimFactory, big_image, client_for
 
 
 async def test_client_image_upload_and_upgrade(udp_sim: SimFactory) -> None:
-    sim, url = await udp_sim()
+    _, url = await udp_sim()
     image = big_image(20_000, version=(4, 5, 6, 0))
     async with client_for(url) as client:
         result = await client.image.upload(image.data)
