@@ -19,6 +19,7 @@ from typing import Any
 from bumble.link import LocalLink
 
 from smpkit import SMPClient
+from smpkit.client.window import Ticket
 from smpkit.protocol import decode_message
 from smpkit.protocol.header import HEADER_SIZE
 from smpkit.simulator import Simulator, SimulatorConfig
@@ -124,13 +125,31 @@ class Rig:
         stats: BleStats = self.peripheral.ble_model.stats
         return stats
 
+    def tickets(self) -> list[tuple[int, Ticket]]:
+        """From now on, (request size, window ticket) of every request sent; `ticket.depth` is its peak depth."""
+        seen: list[tuple[int, Ticket]] = []
+        acquire = self.client.window.acquire
+
+        async def recorded(request_size: int = 0, retriable: bool = True) -> Ticket:
+            ticket = await acquire(request_size, retriable)
+            seen.append((request_size, ticket))
+            return ticket
+
+        setattr(self.client.window, "acquire", recorded)  # noqa: B010
+        return seen
+
     def slot_sha256(self, length: int, image: int = 0) -> bytes:
         return hashlib.sha256(bytes(self.sim.device.images[image].secondary.data[:length])).digest()
 
 
 @asynccontextmanager
 async def ble_rig(
-    *, scale: float = 0.25, window: int | None = None, timeout: float = 2.5, lose: LoseRule | None = None
+    *,
+    scale: float = 0.25,
+    window: int | None = None,
+    timeout: float = 2.5,
+    lose: LoseRule | None = None,
+    mtu: int = 498,
 ) -> AsyncIterator[Rig]:
     """The profile (its clock `scale`d) served on a `LocalLink`, and a connected `SMPClient` over Bumble."""
     profile = ZEPHYR_34_BLE.with_timing(scale=scale)
@@ -140,7 +159,7 @@ async def ble_rig(
         peripheral = await serve_ble(sim, hci=link, name=NAME)
         log = WriteLog(lose=lose)
         record_writes(peripheral, log)
-        transport = SMPBumbleTransport(hci=link)
+        transport = SMPBumbleTransport(hci=link, preferred_mtu=mtu)
         async with SMPClient(transport, NAME, timeout=timeout, window=window) as client:
             yield Rig(sim, peripheral, client, transport, log)
 

@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import cbor2
+from reference import REFERENCE_DIR
 
 from smpkit.protocol.packetizer import Packetizer
 from smpkit.protocol.serial_framing import CONTINUE, START, Frame, FrameDecoder
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-CORPUS = REPO.parent / "shared" / "reference" / "zephyr-4.4-transcripts.json"
+CORPUS = REFERENCE_DIR / "zephyr-4.4-transcripts.json"
 ALLOWLIST = HERE / "allowlist.json"
 
 #: Captured server -> simulator profile. Each server string is one run of one process.

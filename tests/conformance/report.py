@@ -16,7 +16,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from conformance.replay import REPO, SERVER_PROFILES, Result, load_allowlist, replay_all
-from smpkit.simulator.profiles import GROUP_DETAILS, PROFILES, ZephyrProfile
+from smpkit.simulator.config import DeviceProfile
+from smpkit.simulator.profiles import GROUP_DETAILS, ZEPHYR_44
 
 PAGE = REPO / "docs" / "simulator-vs-zephyr.md"
 
@@ -75,7 +76,7 @@ def _profile_table() -> list[str]:
         "| profile | transport | buf_size x count | groups (enum order) | limits and quirks |",
         "|---|---|---|---|---|",
     ]
-    for p in PROFILES.values():
+    for p in ZEPHYR_44:
         rows.append(
             f"| `{p.name}` | {p.transport} | {p.buf_size} x {p.buf_count} | "
             f"{', '.join(f'{g} ({GROUP_DETAILS[g][0]})' for g in p.groups)} | {_quirks(p)} |"
@@ -83,7 +84,7 @@ def _profile_table() -> list[str]:
     return rows
 
 
-def _quirks(p: ZephyrProfile) -> str:
+def _quirks(p: DeviceProfile) -> str:
     items = []
     if p.udp_max_datagram:
         items.append(f"UDP datagrams cut at {p.udp_max_datagram} bytes (then rc 9)")

@@ -38,16 +38,13 @@ from bumble.hci import Address
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
+from reference import REFERENCE_DIR
 
-from smpkit.simulator.profiles_ble import (
-    ZEPHYR_34_BLE,
-    BleConnection,
-    BleSmpServer,
-    ZephyrBleProfile,
-    cut_notifications,
-)
+from smpkit.simulator.ble_buffers import BleConnection, BleSmpServer, cut_notifications
+from smpkit.simulator.config import DeviceProfile
+from smpkit.simulator.profiles_ble import ZEPHYR_34_BLE
 
-CORPUS = Path(os.environ.get("SMPKIT_REFERENCE", "/work/shared/reference")) / "zephyr-ble-transcripts.json"
+CORPUS = REFERENCE_DIR / "zephyr-ble-transcripts.json"
 ALLOWLIST = Path(__file__).with_name("allowlist.txt")
 SERVICE_UUID = "8D53DC1D-1DB7-4CD3-868B-8A527460AA84"
 CHAR_UUID = "DA2E7828-FBCE-4E01-AE9E-261174997C48"
@@ -190,7 +187,7 @@ class Link:
 
 
 async def open_link(
-    handler: Handler | None, profile: ZephyrBleProfile = ZEPHYR_34_BLE
+    handler: Handler | None, profile: DeviceProfile = ZEPHYR_34_BLE
 ) -> tuple[Link, Any]:
     """A central and a peripheral serving `profile` on one LocalLink.
 
@@ -424,12 +421,13 @@ async def replay_upload(link: Link, record: dict[str, Any], image: bytes, scale:
 # ---- the run ---------------------------------------------------------------------------------------
 
 
-async def run_replay(handler: Handler | None = None, profile: ZephyrBleProfile = ZEPHYR_34_BLE,
+async def run_replay(handler: Handler | None = None, profile: DeviceProfile = ZEPHYR_34_BLE,
                      cases: set[str] | None = None, scale: float = 1.0) -> list[Outcome]:
     """Replay every comparable record in corpus order against one device; `scale` < 1 runs the
     profile's clock and the record's write spacing faster by the same factor."""
     records = load_corpus()
-    profile = profile.with_timing(scale=profile.timing.scale * scale)
+    assert profile.ble_timing is not None
+    profile = profile.with_timing(scale=profile.ble_timing.scale * scale)
     link, owner = await open_link(handler, profile)
     outcomes: list[Outcome] = []
     image: bytes | None = None

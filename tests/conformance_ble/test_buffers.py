@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from smpkit.simulator.profiles_ble import (
+from smpkit.simulator.ble_buffers import (
     ATT_VALUE_NOT_ALLOWED,
-    ZEPHYR_34_BLE,
     BleReassembly,
     BleSmpServer,
     NetBufPool,
     cut_notifications,
     error_response,
 )
+from smpkit.simulator.profiles_ble import ZEPHYR_34_BLE
 
 
 def echo(seq: int, text: str) -> bytes:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from reference import REFERENCE_DIR
 
 from smpkit.protocol import SMPHeaderError, encode_request
 from smpkit.protocol.groups.fs import FileUpload
@@ -17,7 +17,7 @@ from smpkit.protocol.groups.image import ImageUpload
 from smpkit.protocol.sizing import MAX_MESSAGE, bstr_header_size, file_chunk_size, fit_data, image_chunk_size
 
 FAST = settings(max_examples=300, deadline=None)
-BLE_CORPUS = Path("/work/shared/reference/zephyr-ble-transcripts.json")
+BLE_CORPUS = REFERENCE_DIR / "zephyr-ble-transcripts.json"
 
 budgets = st.integers(20, 3000) | st.sampled_from([33, 34, 35, 265, 266, 267, 268, 65541, 65542, 65543, MAX_MESSAGE])
 offsets = st.integers(0, 2**32 - 1) | st.sampled_from([0, 23, 24, 255, 256, 65535, 65536])
@@ -97,7 +97,6 @@ def _ble_upload_records() -> list[dict[str, Any]]:
     return [r for r in records if r["case"].startswith("img_upload_window") and r["chunk_data_bytes"] == 2451]
 
 
-@pytest.mark.skipif(not BLE_CORPUS.exists(), reason="reference corpus not present")
 def test_observed_ble_upload_chunks() -> None:
     """zephyr-ble-observations §4: a 66088-byte image at buf 2475 goes as 2406 then 2451-byte chunks."""
     records = _ble_upload_records()

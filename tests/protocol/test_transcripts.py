@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
+from reference import REFERENCE_DIR, corpus
 
 from smpkit.protocol import (
     HEADER_SIZE,
@@ -26,15 +26,12 @@ from smpkit.protocol.serial_framing import Frame, FrameDecoder, encode_frame
 
 from .models import sample_model
 
-REFERENCE = Path("/work/shared/reference")
+REFERENCE = REFERENCE_DIR
 CORPORA = ["zephyr-4.4-transcripts.json", "zephyr-ble-transcripts.json"]
-
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="reference corpus not present")
-
 
 @cache
 def load(name: str) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = json.loads((REFERENCE / name).read_text())
+    records: list[dict[str, Any]] = json.loads(corpus(name).read_text())
     return records
 
 

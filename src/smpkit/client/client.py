@@ -198,6 +198,7 @@ class SMPClient:
         if ble:
             self._window.large_cap = BLE_LARGE_CAP
             self._window.large_threshold = int(self.max_request_size * BLE_LARGE_SHARE)
+            self._window.loss_lowers_ceiling = True
 
     # -- sizes and window ---------------------------------------------------------------
 
@@ -270,9 +271,9 @@ class SMPClient:
             try:
                 response = parse_response(request, message.body)
             except SMPResponseError as exc:
-                if is_no_buffer(exc) and attempts.may_retry():
+                if is_no_buffer(exc) and attempts.may_resend_unrun():
                     self._window.on_loss(ticket)
-                    await asyncio.sleep(0.005 * attempts.done)
+                    await asyncio.sleep(0.005 * attempts.unrun)
                     continue
                 raise
             self._window.on_success()

@@ -40,6 +40,11 @@ class RetryPolicy:
         return self.deadline if self.deadline is not None else self.timeout * (self.retries + 1)
 
 
+#: Resends of a request answered rc 2 (ENOMEM), on top of the policy's retries: the device did
+#: not run it, so resending is safe for any request, even one sent with `retries=0`.
+NO_BUFFER_RESENDS = 8
+
+
 class Attempts:
     """Counts the attempts of one operation against its policy and its deadline."""
 
@@ -48,6 +53,8 @@ class Attempts:
         self._loop = asyncio.get_running_loop()
         self.deadline = self._loop.time() + policy.overall()
         self.done = 0
+        #: Attempts answered rc 2: they do not use up the policy's retries.
+        self.unrun = 0
 
     @property
     def remaining(self) -> float:
@@ -57,4 +64,9 @@ class Attempts:
         return max(0.0, min(self.policy.timeout, self.remaining))
 
     def may_retry(self) -> bool:
-        return self.done <= self.policy.retries and self.remaining > 0.001
+        return self.done - self.unrun <= self.policy.retries and self.remaining > 0.001
+
+    def may_resend_unrun(self) -> bool:
+        """After rc 2: resend (the device did not run the request) unless the budget or the deadline is spent."""
+        self.unrun += 1
+        return self.unrun <= NO_BUFFER_RESENDS and self.remaining > 0.001

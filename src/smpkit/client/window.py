@@ -9,6 +9,11 @@ Above the safe depth it may probe up to `maximum`, for retriable requests only: 
 link whose latency keeps requests apart (the device frees a buffer before the next one
 lands) that is pure gain. A loss while probing lowers the ceiling to the depth that
 worked; it is probed again only after `REPROBE_AFTER` successes.
+
+With `loss_lowers_ceiling` (BLE) every loss lowers the ceiling below the depth it happened
+at, even within the safe depth: the ATT bearer never loses a packet, so a loss there is the
+device out of buffers. Zephyr 3.4 over BLE takes a burst of 3 but loses some at a sustained 3,
+because a request sent on an answer lands while that answer's two buffers are still held.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ class Ticket:
     """One request's place in the window, and the window epoch it was sent in."""
 
     epoch: int
-    #: Requests in flight once this one was sent (itself included).
+    #: The most requests in flight while this one was (itself included): a request answered
+    #: rc 2 or dropped was often sent first, and overloaded by the ones sent after it.
     depth: int = 1
     released: bool = False
 
@@ -43,11 +49,14 @@ class Window:
         minimum: int = 1,
         large_cap: int | None = None,
         large_threshold: int | None = None,
+        loss_lowers_ceiling: bool = False,
     ) -> None:
         self.minimum = max(1, minimum)
+        self.loss_lowers_ceiling = loss_lowers_ceiling
         self.large_cap = large_cap
         self.large_threshold = large_threshold
         self.in_flight = 0
+        self._open: dict[int, Ticket] = {}
         self.epoch = 0
         self.shrinks = 0
         self._changed = asyncio.Condition()
@@ -61,7 +70,7 @@ class Window:
 
     @property
     def ceiling(self) -> int:
-        """How far the window may grow now (lowered by a failed probe, never below `safe`)."""
+        """How far the window may grow now (lowered by a failed probe; below `safe` only with `loss_lowers_ceiling`)."""
         return self._ceiling
 
     def limit_for(self, request_size: int, retriable: bool = True) -> int:
@@ -75,12 +84,17 @@ class Window:
         async with self._changed:
             await self._changed.wait_for(lambda: self.in_flight < self.limit_for(request_size, retriable))
             self.in_flight += 1
-            return Ticket(self.epoch, self.in_flight)
+            ticket = Ticket(self.epoch, self.in_flight)
+            self._open[id(ticket)] = ticket
+            for other in self._open.values():
+                other.depth = max(other.depth, self.in_flight)
+            return ticket
 
     async def release(self, ticket: Ticket) -> None:
         if ticket.released:
             return
         ticket.released = True
+        self._open.pop(id(ticket), None)
         async with self._changed:
             self.in_flight -= 1
             self._changed.notify_all()
@@ -110,6 +124,9 @@ class Window:
         self.shrinks += 1
         if ticket.depth > self.safe:  # a probe above the safe depth failed: stop below it for a while
             self._ceiling = max(self.safe, ticket.depth - 1)
+            self._successes = 0
+        elif self.loss_lowers_ceiling and ticket.depth > self.minimum:
+            self._ceiling = min(self._ceiling, ticket.depth - 1)
             self._successes = 0
         self._size = max(float(self.minimum), float(int(self._size) // 2))
 

@@ -2,19 +2,22 @@
 
 `DeviceProfile` describes a build: the groups and commands compiled in, the strings it
 reports, its buffer limits and a few quirks of its transports. The default profile is a
-full-featured device. `smpkit.simulator.profiles` holds profiles of captured Zephyr
-builds; `resolve_profile()` turns any of them into a `DeviceProfile` by reading the
-attributes both share (same names), so the two modules stay independent.
+full-featured device. `profiles.py` (Zephyr 4.4) and `profiles_ble.py` (Zephyr 3.4 over
+BLE) hold `DeviceProfile` values of captured builds; `resolve_profile()` finds any of them
+by name in `profile_registry()`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
+
+from smpkit.simulator.ble_buffers import BleTiming
 
 Transport = Literal["udp", "serial", "serial-raw", "shell", "ble"]
 
@@ -36,6 +39,7 @@ class OsInfo:
     operating_system: str = "Zephyr"  # o
 
     def letters(self) -> tuple[tuple[str, str | None], ...]:
+        """(letter, text) in the fixed order Zephyr prints them."""
         return (
             ("s", self.kernel_name),
             ("n", self.node_name),
@@ -49,7 +53,11 @@ class OsInfo:
         )
 
     def render(self, fmt: str) -> str | None:
-        """Zephyr's output for `fmt`: fixed order, repeats once, "" -> "s"; None for an unknown letter."""
+        """The `output` for format `fmt`, or None when a letter is unknown (OS rc 2).
+
+        Items come out in the fixed order whatever the order of the letters, a repeated
+        letter prints once, and an empty format prints the kernel name.
+        """
         known = {letter for letter, text in self.letters() if text is not None}
         wanted = set(fmt)
         if wanted - known - {"a"}:
@@ -63,7 +71,7 @@ class OsInfo:
 
 @dataclass(frozen=True, slots=True)
 class Thread:
-    """One `taskstat` entry; `tid` is its position, `stkuse` moves a little at run time."""
+    """One `taskstat` entry; `tid` is its position, `stkuse` and `state` move at run time."""
 
     name: str
     prio: int
@@ -74,7 +82,7 @@ class Thread:
 
 @dataclass(frozen=True, slots=True)
 class ImageSlotProfile:
-    """Slot sizes and the image MCUboot boots before anything is uploaded."""
+    """Slot sizes and the image MCUboot reports in slot 0 before anything is uploaded."""
 
     slot_size: int = 0x80000
     #: None: slot 0 holds no image (native_posix without MCUboot, zephyr-3.4-ble).
@@ -102,20 +110,22 @@ _DEFAULT_THREADS = (
 
 @dataclass(frozen=True, slots=True)
 class DeviceProfile:
-    """A device build. Field names match `profiles.ZephyrProfile` where both have them."""
+    """A device build: what is compiled in, the strings it reports, its limits and quirks."""
 
     name: str = "default"
     description: str = "full-featured simulated Zephyr device"
+    #: The captured servers of the conformance corpus this profile reproduces.
+    corpus_servers: tuple[str, ...] = ()
     transport: Transport | None = None
     buf_size: int = 2048
     buf_count: int = 4
-    #: Groups in registration order (the `enum list` order).
+    #: Groups in registration order (that is the `enum list` order).
     groups: tuple[int, ...] = (ENUM, FS, IMAGE, OS, SETTINGS, SHELL, STAT, ZEPHYR_BASIC)
-    #: (group, command) pairs that are compiled out: rc 8.
+    #: (group, command) pairs compiled out even though their group is present: rc 8.
     absent_commands: frozenset[tuple[int, int]] = frozenset({(OS, 1)})
     os_info: OsInfo = OsInfo()
     threads: tuple[Thread, ...] = _DEFAULT_THREADS
-    #: Stat groups in list order; None = `show` fails with rc 7 (EMSGSIZE).
+    #: Stat groups in list order; None = the group exists but `show` fails with rc 7 (EMSGSIZE).
     stat_groups: Mapping[str, Mapping[str, int] | None] = field(default_factory=lambda: _DEFAULT_STATS)
     #: Roots of the registered settings handlers; None = an in-memory store taking any name.
     settings_handlers: tuple[str, ...] | None = None
@@ -127,13 +137,16 @@ class DeviceProfile:
     shell_commands: tuple[str, ...] = ("kernel uptime", "kernel version", "echo", "help")
     shell_cmd_buf: int = 256
     image: ImageSlotProfile | None = ImageSlotProfile()
+    #: False: image state writes (test/confirm) are compiled out, every write answers rc 8.
     image_state_write: bool = True
+    #: The final upload response carries `match` (image check enabled).
     image_upload_match: bool = True
     #: zephyr-3.4-ble (profiles_ble.py): taskstat without stksiz/stkuse, `"rc":0` in stat list,
     #: and the (group, rc) an erase of a never-written slot answers (None: `{}`).
     taskstat_stack_info: bool = True
     stat_list_rc0: bool = False
     image_erase_empty_error: tuple[int, int] | None = None
+    #: CONFIG_MCUMGR_SMP_VERBOSE_ERR_RESPONSE: v1 error bodies carry `rsn` texts.
     verbose_errors: bool = False
     v1_supported: bool = True
     #: Largest UDP datagram read; longer ones are truncated (then `len` no longer fits: rc 9).
@@ -142,14 +155,19 @@ class DeviceProfile:
     serial_max_message: int | None = None
     #: Largest SMP message over a raw UART; None = buf_size.
     raw_max_message: int | None = None
+    #: UART receive line buffer (CONFIG_UART_MCUMGR_RX_BUF_SIZE), newline included.
     serial_rx_line: int = 128
+    #: Zephyr's transmit line cuts: raw bytes on the first line and on continuation
+    #: lines (124 and 120 base64 characters).
     serial_tx_first_raw: int = 93
     serial_tx_next_raw: int = 90
-    #: See profiles.py (native_sim UDP): each accepted request keeps the server busy this long,
-    #: its answer leaves at the end, and one datagram read meanwhile is dropped.
+    #: native_sim's UDP receive path: an accepted request keeps the server busy this many ms
+    #: (its answer leaves at the end), and one datagram read while busy is dropped silently.
+    #: So back-to-back (and 5 ms apart) requests are answered every other one, 20 ms gaps
+    #: lose nothing, and a client waiting for each answer never meets it. None = no such drop.
     udp_busy_ms: float | None = None
-    #: A raw UART that loses its place (a header announcing more than raw_limit) stays lost:
-    #: it waits for the announced bytes instead of resynchronising (Zephyr raw UART).
+    #: False: a raw UART that reads a header announcing more than raw_limit stays lost,
+    #: waiting for the announced bytes (Zephyr never resynchronises, see the raw records).
     raw_resync: bool = True
     #: The UART hands frames to SMP one at a time (each is processed before the next one's
     #: bytes are taken), so a burst of frames is not limited by buf_count (QEMU's UART).
@@ -158,6 +176,7 @@ class DeviceProfile:
     reset_exits: bool = False
     reset_ms: int = 250
     boot_ms: int = 50
+    #: Text the shell transport prints after a plain command line.
     shell_prompt: str = "\x1b[1;32muart:~$ \x1b[m"
     bootloader_name: str = "MCUboot"
     bootloader_mode: int = 3
@@ -166,6 +185,11 @@ class DeviceProfile:
     os_info_max_response: int = 256
     #: Group names and handler counts for `enum details` (default: from the handler tables).
     group_details: Mapping[int, tuple[str, int]] | None = None
+    #: The largest ATT MTU a BLE server grants (None: whatever `serve_ble` is given).
+    att_mtu_max: int | None = None
+    #: The clock of Zephyr's BT transport model (`ble_buffers.py`): net_buf pool, rc 2, pacing.
+    #: None: BLE requests go straight to the device with plain reassembly.
+    ble_timing: BleTiming | None = None
 
     def has_command(self, group: int, command: int) -> bool:
         return group in self.groups and (group, command) not in self.absent_commands
@@ -186,56 +210,34 @@ class DeviceProfile:
     def replace(self, **changes: Any) -> DeviceProfile:
         return dataclasses.replace(self, **changes)
 
+    def with_timing(self, **changes: float) -> DeviceProfile:
+        """This profile with its BLE clock changed, e.g. `scale=0.5` runs it twice as fast."""
+        return self.replace(ble_timing=dataclasses.replace(self.ble_timing or BleTiming(), **changes))
+
 
 DEFAULT_PROFILE = DeviceProfile()
 
-_NESTED: dict[str, type[Any]] = {"os_info": OsInfo, "image": ImageSlotProfile}
 
 
-def _copy_nested(kind: type[Any], value: Any) -> Any:
-    if value is None or isinstance(value, kind):
-        return value
-    names = [f.name for f in dataclasses.fields(kind)]
-    return kind(**{n: getattr(value, n) for n in names if hasattr(value, n)})
-
-
-def profile_from(source: Any) -> DeviceProfile:
-    """A `DeviceProfile` from any object with some of its attribute names (e.g. a ZephyrProfile)."""
-    if isinstance(source, DeviceProfile):
-        return source
-    changes: dict[str, Any] = {}
-    for f in dataclasses.fields(DeviceProfile):
-        if not hasattr(source, f.name):
-            continue
-        value = getattr(source, f.name)
-        if f.name in _NESTED:
-            value = _copy_nested(_NESTED[f.name], value)
-        elif f.name == "threads":
-            value = tuple(_copy_nested(Thread, t) for t in value)
-        elif f.name == "group_details" and not isinstance(value, Mapping):
-            value = {g: (n, h) for g, n, h in value}
-        changes[f.name] = value
-    profile = dataclasses.replace(DEFAULT_PROFILE, **changes)
-    # A captured build reports only what it was built with: datetime and bootloader info
-    # are governed by absent_commands; a captured profile without image info keeps defaults.
-    if profile.image is None and IMAGE in profile.groups:
-        profile = dataclasses.replace(profile, image=ImageSlotProfile())
-    if getattr(source, "settings_handlers", None) is not None:
-        profile = dataclasses.replace(profile, settings_handlers=tuple(source.settings_handlers))
-    return profile
-
-
-def resolve_profile(name_or_profile: str | Any) -> DeviceProfile:
-    """`"default"`, a name from `smpkit.simulator.profiles`, or a profile object."""
-    if not isinstance(name_or_profile, str):
-        return profile_from(name_or_profile)
-    if name_or_profile in ("default", ""):
-        return DEFAULT_PROFILE
+@functools.cache
+def profile_registry() -> Mapping[str, DeviceProfile]:
+    """Every named profile: the default one and the captured builds."""
+    # Imported here: the profile modules build their values from this module's classes.
     from smpkit.simulator import profiles, profiles_ble
 
-    if name_or_profile in profiles_ble.BLE_PROFILES:
-        return profile_from(profiles_ble.BLE_PROFILES[name_or_profile])
-    return profile_from(profiles.get_profile(name_or_profile))
+    builds = (DEFAULT_PROFILE, *profiles.ZEPHYR_44, profiles_ble.ZEPHYR_34_BLE)
+    return MappingProxyType({p.name: p for p in builds})
+
+
+def resolve_profile(name_or_profile: str | DeviceProfile) -> DeviceProfile:
+    """A profile by name (`""` is the default one), or the given profile itself."""
+    if isinstance(name_or_profile, DeviceProfile):
+        return name_or_profile
+    registry = profile_registry()
+    try:
+        return registry[name_or_profile or DEFAULT_PROFILE.name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name_or_profile!r}; known: {', '.join(registry)}") from None
 
 
 @dataclass(slots=True)
@@ -244,7 +246,7 @@ class SimulatorConfig:
 
     buf_size: int | None = None
     buf_count: int | None = None
-    profile: str | Any = "default"
+    profile: str | DeviceProfile = "default"
     state_dir: Path | str | None = None
     #: Directory served at the fs mount point (default: `state_dir/fs` or a temporary one).
     fs_root: Path | str | None = None

@@ -213,7 +213,7 @@ class SMPBLEPeripheral:
             raise ValueError("give a handler or a simulator")
         self.simulator = simulator
         self.handler: Handler = handler if handler is not None else _no_handler
-        #: A captured BLE build's buffer and timing model (profiles_ble.BleSmpServer); None: plain reassembly.
+        #: A captured BLE build's buffer and timing model (ble_buffers.BleSmpServer); None: plain reassembly.
         self.ble_model: Any = None
         self.hci = hci
         self.name = name
@@ -421,11 +421,11 @@ async def serve_ble(
         require_encryption=require_encryption,
     )
     peripheral.new_address_on_reboot = new_address_on_reboot
-    from smpkit.simulator.profiles_ble import ble_model_for
+    from smpkit.simulator.ble_buffers import ble_model_for
 
     peripheral.ble_model = ble_model_for(simulator)
-    if peripheral.ble_model is not None:
-        peripheral.max_mtu = min(max_mtu, peripheral.ble_model.profile.att_mtu_max)
+    if peripheral.ble_model is not None and simulator.profile.att_mtu_max is not None:
+        peripheral.max_mtu = min(max_mtu, simulator.profile.att_mtu_max)
     await peripheral.start()
     simulator.add_server(peripheral)
     return peripheral
