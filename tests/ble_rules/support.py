@@ -155,7 +155,7 @@ async def ble_rig(
     profile = ZEPHYR_34_BLE.with_timing(scale=scale)
     async with Simulator(SimulatorConfig(profile=profile)) as sim:
         sim.keep_records = False
-        link = LocalLink()
+        link = LocalLink()  # type: ignore[no-untyped-call]
         peripheral = await serve_ble(sim, hci=link, name=NAME)
         log = WriteLog(lose=lose)
         record_writes(peripheral, log)

@@ -53,6 +53,10 @@ DEFAULT_BUF_COUNT = 2
 #: (zephyr-ble-observations §4: depth 3 drops chunks near buf_size, depth 2 is safe).
 BLE_LARGE_SHARE = 0.4
 BLE_LARGE_CAP = 2
+#: The window over BLE stays at 2 or more when the device's buffers allow a sustained 2
+#: (buf_count - 2: a request sent on an answer finds that answer's two buffers still held).
+#: At 1 a silent drop shows only as a timeout; at 2 the next answer gives it away.
+BLE_MIN_WINDOW = 2
 _BLE_SCHEMES = ("ble", "bumble")
 
 
@@ -185,6 +189,8 @@ class SMPClient:
         self._buf_size, self._buf_count, self.params_known = buf_size, buf_count, known
         self.transport.set_device_buffer(buf_size)
         ble = self.transport.scheme in _BLE_SCHEMES
+        floor = max(1, min(BLE_MIN_WINDOW, buf_count - 2)) if ble and known else 1
+        self._window.minimum = min(floor, self._fixed_window or floor)
         if self._fixed_window is not None:
             self._window.reset(self._fixed_window)
         elif not known:

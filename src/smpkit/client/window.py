@@ -36,10 +36,12 @@ class Ticket:
     #: rc 2 or dropped was often sent first, and overloaded by the ones sent after it.
     depth: int = 1
     released: bool = False
+    #: At or above `large_threshold`: while it is in flight, every request is held to `large_cap`.
+    large: bool = False
 
 
 class Window:
-    """At most `size` requests in flight; large requests may have a lower cap (BLE: 2)."""
+    """At most `size` requests in flight; fewer (`large_cap`, BLE: 2) while a large one is among them."""
 
     def __init__(
         self,
@@ -73,18 +75,26 @@ class Window:
         """How far the window may grow now (lowered by a failed probe; below `safe` only with `loss_lowers_ceiling`)."""
         return self._ceiling
 
+    def is_large(self, request_size: int) -> bool:
+        return self.large_cap is not None and self.large_threshold is not None and request_size >= self.large_threshold
+
     def limit_for(self, request_size: int, retriable: bool = True) -> int:
         """How many may be in flight when a request of `request_size` bytes goes out."""
         limit = self.size if retriable else min(self.size, self.safe)
-        if self.large_cap is not None and self.large_threshold is not None and request_size >= self.large_threshold:
+        # A small request joining large ones in flight is one more buffer held all the same.
+        if self.large_cap is not None and (self.is_large(request_size) or self.large_in_flight):
             limit = min(limit, self.large_cap)
         return max(1, limit)
+
+    @property
+    def large_in_flight(self) -> int:
+        return sum(1 for ticket in self._open.values() if ticket.large)
 
     async def acquire(self, request_size: int = 0, retriable: bool = True) -> Ticket:
         async with self._changed:
             await self._changed.wait_for(lambda: self.in_flight < self.limit_for(request_size, retriable))
             self.in_flight += 1
-            ticket = Ticket(self.epoch, self.in_flight)
+            ticket = Ticket(self.epoch, self.in_flight, large=self.is_large(request_size))
             self._open[id(ticket)] = ticket
             for other in self._open.values():
                 other.depth = max(other.depth, self.in_flight)

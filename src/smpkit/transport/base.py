@@ -26,6 +26,8 @@ class SMPTransport(ABC):
     scheme: str = ""
     #: Bytes of the device's buffer the link's framing takes per message (serial console: length + CRC = 4).
     framing_overhead: int = 0
+    #: Pause between connection attempts while `reconnect` waits for the device to come back.
+    reconnect_pause_s: float = 0.2
 
     @abstractmethod
     async def connect(self, address: str, timeout_s: float) -> None:
@@ -78,6 +80,10 @@ class SMPTransport(ABC):
     async def reconnect(self, address: str, timeout_s: float) -> None:
         """Come back after the device reset: retry `connect` until `timeout_s` runs out."""
         await self.disconnect()
+        await self._connect_until(address, timeout_s)
+
+    async def _connect_until(self, address: str, timeout_s: float) -> None:
+        """Call `connect` (at most 5 s a try, `reconnect_pause_s` apart) until it works or `timeout_s` is over."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         last: Exception | None = None
@@ -85,10 +91,7 @@ class SMPTransport(ABC):
             try:
                 await self.connect(address, min(remaining, 5.0))
                 return
-            except (OSError, SMPTransportDisconnected, TimeoutError) as exc:
-                last = exc
-                await asyncio.sleep(min(0.2, max(0.0, deadline - loop.time())))
             except Exception as exc:
                 last = exc
-                await asyncio.sleep(min(0.2, max(0.0, deadline - loop.time())))
+                await asyncio.sleep(min(self.reconnect_pause_s, max(0.0, deadline - loop.time())))
         raise SMPTransportDisconnected(f"device did not come back within {timeout_s:.1f} s: {last}")

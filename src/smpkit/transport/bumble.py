@@ -284,6 +284,8 @@ class SMPBumbleTransport(GattSMPTransport):
     """SMP over Bumble: connect by address or advertised name, MTU 498 asked, pairing with a keystore."""
 
     scheme = "bumble"
+    #: The local host stays up across a reset, so a new attempt is cheap: retry quickly.
+    reconnect_pause_s = 0.05
 
     def __init__(
         self,
@@ -463,17 +465,7 @@ class SMPBumbleTransport(GattSMPTransport):
     async def reconnect(self, address: str, timeout_s: float) -> None:
         """Come back after a reset, keeping the local host up (by name the device may have a new address)."""
         await self._drop_connection()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        last: Exception | None = None
-        while (remaining := deadline - loop.time()) > 0:
-            try:
-                await self.connect(address, min(remaining, 5.0))
-                return
-            except Exception as exc:
-                last = exc
-                await asyncio.sleep(min(0.05, max(0.0, deadline - loop.time())))
-        raise SMPTransportDisconnected(f"device did not come back within {timeout_s:.1f} s: {last}")
+        await self._connect_until(address, timeout_s)
 
     # ---- I/O ----------------------------------------------------------------------------------
 

@@ -305,11 +305,7 @@ class SMPBLEPeripheral:
 
     async def reset(self, downtime_s: float = 0.2, new_address: bool = False) -> None:
         """Drop every connection, stay silent for `downtime_s`, then advertise again (maybe as someone new)."""
-        assert self.device is not None
-        self._advertising = False
-        with contextlib.suppress(Exception):
-            await self.device.stop_advertising()
-        await self.disconnect_all()
+        await self._go_off_air()
         if self.on_reset is not None:
             result = self.on_reset()
             if asyncio.iscoroutine(result):
@@ -323,12 +319,16 @@ class SMPBLEPeripheral:
         """The simulated device rebooted: go off the air until it is back online, then advertise again."""
         self._reboot_task = asyncio.get_running_loop().create_task(self._reboot_cycle())
 
-    async def _reboot_cycle(self) -> None:
+    async def _go_off_air(self) -> None:
+        """Stop advertising and drop every connection."""
         assert self.device is not None
         self._advertising = False
         with contextlib.suppress(Exception):
             await self.device.stop_advertising()
         await self.disconnect_all()
+
+    async def _reboot_cycle(self) -> None:
+        await self._go_off_air()
         if self.simulator is not None:
             await self.simulator.wait_online(timeout=60.0)
         if self.new_address_on_reboot:

@@ -15,6 +15,7 @@ import errno
 import os
 import tty
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from smpkit.protocol.errors import SMPProtocolError
@@ -74,12 +75,18 @@ class SerialPTYServer:
             return
         if not data:
             return
-        if self.baud:
-            loop = asyncio.get_running_loop()
-            self._rx_busy_until = max(loop.time(), self._rx_busy_until) + len(data) * 10 / self.baud
-            loop.call_at(self._rx_busy_until, self._feed, data)
-        else:
-            self._feed(data)
+        self._rx_busy_until = self._after_wire(self._rx_busy_until, data, self._feed)
+
+    def _after_wire(self, busy_until: float, data: bytes, then: Callable[[bytes], None]) -> float:
+        """Call `then(data)` once `data` has crossed the wire behind what is already on it (at once
+        without a baud rate); returns when the wire is free again."""
+        if not self.baud:
+            then(data)
+            return busy_until
+        loop = asyncio.get_running_loop()
+        done = max(loop.time(), busy_until) + len(data) * 10 / self.baud  # 10 bits a byte (8N1)
+        loop.call_at(done, then, data)
+        return done
 
     def _feed(self, data: bytes) -> None:
         if not self.sim.device.online:
@@ -133,12 +140,7 @@ class SerialPTYServer:
         else:
             profile = self.sim.device.profile
             wire = encode_frame(message, profile.serial_tx_first_raw, profile.serial_tx_next_raw)
-        if self.baud:
-            loop = asyncio.get_running_loop()
-            self._tx_busy_until = max(loop.time(), self._tx_busy_until) + len(wire) * 10 / self.baud
-            loop.call_at(self._tx_busy_until, self._write, wire)
-        else:
-            self._write(wire)
+        self._tx_busy_until = self._after_wire(self._tx_busy_until, wire, self._write)
 
     def _write(self, wire: bytes) -> None:
         if self._master < 0:
