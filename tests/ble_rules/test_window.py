@@ -68,8 +68,12 @@ async def test_rc_2_shrinks_the_window_and_is_resent() -> None:
     async with ble_rig(window=4, scale=1.0) as rig:
         client = rig.client
         assert client.window.size == 4
-        await asyncio.sleep(0.1)
-        assert all(await _echo_burst(client, tasks=4, rounds=1))
+        for _ in range(3):  # the 4 must land within the device's wake-up time; a loaded machine may miss it
+            await asyncio.sleep(0.1)
+            client.window.reset(4)
+            assert all(await _echo_burst(client, tasks=4, rounds=1))
+            if rig.model_stats.enomem:
+                break
         assert rig.model_stats.enomem >= 1
         assert client.window.shrinks >= 1 and client.window.size < 4
         assert all(await _echo_burst(client, tasks=8, rounds=4))
@@ -95,3 +99,26 @@ def _sha(data: bytes) -> bytes:
     import hashlib
 
     return hashlib.sha256(data).digest()
+
+
+async def test_a_small_request_waits_while_large_ones_fill_the_cap() -> None:
+    from smpkit.client.window import Window
+
+    window = Window(3, large_cap=2, large_threshold=1000)
+    big = [await window.acquire(2475), await window.acquire(2475)]
+    small = asyncio.create_task(window.acquire(20))
+    await asyncio.sleep(0.01)
+    assert not small.done()  # a third request would be a third buffer held at the device
+    await window.release(big[0])
+    ticket = await asyncio.wait_for(small, 1.0)
+    assert ticket.depth == 2 and big[1].depth == 2
+
+
+def test_over_ble_a_loss_within_the_safe_depth_lowers_the_ceiling() -> None:
+    from smpkit.client.window import Ticket, Window
+
+    window = Window(3, minimum=2, loss_lowers_ceiling=True)
+    window.on_loss(Ticket(window.epoch, depth=3))
+    assert (window.size, window.ceiling) == (2, 2)
+    window.on_loss(Ticket(window.epoch, depth=2))
+    assert (window.size, window.ceiling) == (2, 2)  # never below the floor
