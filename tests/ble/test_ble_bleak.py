@@ -377,3 +377,22 @@ async def test_quirks_in_isolation() -> None:
     assert await usable_write_size(Client(object()), Char(20), no_sleep) == 20
     # values above the largest attribute are clamped
     assert await usable_write_size(Client(object()), Char(1000), no_sleep) == 512
+
+
+async def test_a_missing_os_bluetooth_stack_is_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without BlueZ/D-Bus bleak fails with a bare OSError; users get a BLE transport error that says so."""
+
+    class NoStackScanner:
+        @staticmethod
+        async def find_device_by_filter(*_args: Any, **_kwargs: Any) -> None:
+            raise FileNotFoundError(2, "No such file or directory")
+
+        @staticmethod
+        async def discover(*_args: Any, **_kwargs: Any) -> None:
+            raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(ble, "BleakScanner", NoStackScanner)
+    with pytest.raises(SMPBLETransportException, match="system Bluetooth stack is not available"):
+        await SMPBLETransport().connect(ADDRESS, 1.0)
+    with pytest.raises(SMPBLETransportException, match="system Bluetooth stack is not available"):
+        await SMPBLETransport.scan(1)

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
+from bleak.exc import BleakError
 
 from smpkit.transport._gatt import SMP_CHARACTERISTIC_UUID, SMP_SERVICE_UUID, GattSMPTransport
 from smpkit.transport.ble_quirks import GattSession, usable_write_size
@@ -77,6 +78,14 @@ class SMPBLEDevice(BLEDevice):
         return f"SMPBLEDevice({self.address}, {self.name}, rssi={self.rssi})"
 
 
+def _backend_error(exc: BaseException) -> SMPBLETransportException:
+    """The OS Bluetooth stack itself failed (no adapter, BlueZ or D-Bus not running, ...)."""
+    return SMPBLETransportException(
+        f"the system Bluetooth stack is not available ({type(exc).__name__}: {exc}); "
+        "check the adapter and its service (BlueZ on Linux), or use a Bumble controller with --hci"
+    )
+
+
 class SMPBLETransport(GattSMPTransport):
     """SMP over a bleak connection.
 
@@ -124,6 +133,12 @@ class SMPBLETransport(GattSMPTransport):
         except asyncio.TimeoutError as exc:
             await self._teardown()
             raise SMPBLETransportDeviceNotFound(f"could not connect to {address!r} within {timeout_s} s") from exc
+        except SMPBLETransportException:
+            await self._teardown()
+            raise
+        except (OSError, BleakError) as exc:
+            await self._teardown()
+            raise _backend_error(exc) from exc
         except BaseException:
             await self._teardown()
             raise
@@ -201,7 +216,10 @@ class SMPBLETransport(GattSMPTransport):
     @staticmethod
     async def scan(timeout: int = 5) -> list[BLEDevice]:
         """Devices that advertise the SMP service (in the advertisement or the scan response)."""
-        found = await BleakScanner.discover(timeout=timeout, return_adv=True)
+        try:
+            found = await BleakScanner.discover(timeout=timeout, return_adv=True)
+        except (OSError, BleakError) as exc:
+            raise _backend_error(exc) from exc
         devices: list[BLEDevice] = [
             SMPBLEDevice(device, advertisement)
             for device, advertisement in found.values()
