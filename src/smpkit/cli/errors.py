@@ -112,8 +112,10 @@ _NET_ERRNOS = {
 
 def _device_hint(exc: BaseException) -> str | None:
     name = str(getattr(exc, "name", ""))
-    if name == "IMAGE.NO_FREE_SLOT" or name == "IMAGE.IMAGE_ALREADY_PENDING":
-        return "a slot is pending: reset the device or run `smpkit image erase`"
+    if name == "IMAGE.NO_FREE_SLOT":
+        return "that slot is running or marked for the next boot; `smpkit image list` shows which"
+    if name == "IMAGE.IMAGE_ALREADY_PENDING":
+        return "another image is already marked for test: reset the device, or erase slot 1 first"
     if name == "IMAGE.CURRENT_VERSION_IS_NEWER":
         return "the device runs a newer version; drop --upgrade-only to allow it"
     if name.endswith("ENOTSUP"):
