@@ -27,6 +27,11 @@ ATT_WRITE_OVERHEAD = 3
 #: MGMT_ERR_ENOMEM and MGMT_ERR_EMSGSIZE.
 RC_ENOMEM, RC_EMSGSIZE = 2, 7
 
+#: An RX backlog shorter than this is not waited for: asyncio's timers wake in whole milliseconds
+#: (epoll), so waiting for a few microseconds would cost up to a millisecond, and the outcomes of
+#: short requests (8 echoes 5 ms apart) hinge on less than that.
+RX_SLACK_S = 0.001
+
 
 @dataclass(frozen=True, slots=True)
 class BleTiming:
@@ -39,19 +44,54 @@ class BleTiming:
     - `next_ms`: a busy worker reaches the next queued request this long after freeing the last.
     - `notify_ms`: smp_bt waits for each notification to complete before the next one, and
       the request and response buffers are freed only after the last one completed.
+    - `rx_us_per_byte`: the BT RX thread's cost per written byte. Writes go through it one after
+      another, a request reaches the work queue only once its last write has, and the work
+      queue (prio 3) runs only while BT RX (cooperative, prio -8) has nothing left to do.
+    - `upload_ms`: img_mgmt's work per image upload chunk (group 1, id 1) once it has its
+      response buffer, whatever the chunk's size and whether it is written (window 4's `off`
+      answers to chunks it skipped are as far apart as written ones).
     Fitted so that the capture's outcomes come out the same: depth 2/3 answered, depth 4 rc 2
     + 3 answers, depth 5+ silent drops, 8 echoes 5 ms apart -> 1st-3rd + 8th answered, 20 ms
-    apart -> all, 2 image chunks in flight lose nothing and 3 lose some. `scale` multiplies all.
+    apart -> all, 2 image chunks in flight lose nothing and 3 lose some; and, with the last two,
+    that a 64 KiB upload of 2475-byte chunks takes about as long as captured (1.81 s with one
+    chunk in flight, 1.39 s with two: the second chunk's writes pass BT RX while the first is
+    answered, and the worker is never idle). `scale` multiplies all.
     """
 
     wake_ms: float = 14.0
     respond_ms: float = 6.0
     next_ms: float = 1.0
     notify_ms: float = 20.0
+    rx_us_per_byte: float = 12.0
+    upload_ms: float = 12.0
     scale: float = 1.0
 
     def seconds(self, ms: float) -> float:
         return ms * self.scale / 1000.0
+
+    def rx_seconds(self, size: int) -> float:
+        return self.seconds(size * self.rx_us_per_byte / 1000.0)
+
+
+class BleRxThread:
+    """Zephyr's BT RX thread, one per device: the clock of the writes it still has to get through."""
+
+    def __init__(self, timing: BleTiming) -> None:
+        self.timing = timing
+        self.busy_until = 0.0
+
+    def receive(self, size: int) -> float:
+        """Queue a write of `size` bytes; the loop time at which BT RX is done with it."""
+        now = asyncio.get_running_loop().time()
+        self.busy_until = max(now, self.busy_until) + self.timing.rx_seconds(size)
+        return self.busy_until
+
+    async def idle(self) -> None:
+        """Until BT RX has no write left (it runs before the SMP work queue)."""
+        left = self.busy_until - asyncio.get_running_loop().time()
+        if left > RX_SLACK_S:
+            await asyncio.sleep(left)
+            await self.idle()  # writes that came in meanwhile go first too
 
 
 class NetBufPool:
@@ -162,6 +202,11 @@ def cut_notifications(response: bytes, att_mtu: int) -> list[bytes]:
     return [response[i : i + size] for i in range(0, len(response), size)]
 
 
+def is_image_upload(request: bytes) -> bool:
+    """A write of group 1 (image), command 1 (upload)."""
+    return request[0] & 0x07 == 2 and request[4:6] == b"\x00\x01" and request[7] == 1
+
+
 class BleResponder:
     """The SMP work queue for one connection: one request at a time, in order, with the capture's timing.
 
@@ -181,7 +226,9 @@ class BleResponder:
         notify: Notify,
         att_mtu: Callable[[], int],
         stats: BleStats | None = None,
+        rx: BleRxThread | None = None,
     ) -> None:
+        self.rx = rx if rx is not None else BleRxThread(timing)
         self.pool = pool
         self.buf_size = buf_size
         self.timing = timing
@@ -223,6 +270,7 @@ class BleResponder:
             held = [1]
             try:
                 await asyncio.sleep(self.timing.seconds(self.timing.next_ms if was_busy else self.timing.wake_ms))
+                await self.rx.idle()
                 responses = await self._answer(request, held)
                 if not was_busy:
                     await asyncio.sleep(self.timing.seconds(self.timing.respond_ms))
@@ -239,6 +287,8 @@ class BleResponder:
             self.stats.enomem += 1
             return [error_response(request, RC_ENOMEM)]
         held[0] = 2
+        if is_image_upload(request):
+            await asyncio.sleep(self.timing.seconds(self.timing.upload_ms))
         out: list[bytes] = []
         for response in await self.handler(request):
             if len(response) > self.buf_size:
@@ -265,6 +315,7 @@ class BleSmpServer:
         self.handler = handler
         self.pool = NetBufPool(profile.buf_count)
         self.stats = BleStats()
+        self.rx = BleRxThread(self.timing)
 
     def connection(self, notify: Notify, att_mtu: Callable[[], int]) -> BleConnection:
         return BleConnection(self, notify, att_mtu)
@@ -275,18 +326,42 @@ class BleConnection:
 
     def __init__(self, server: BleSmpServer, notify: Notify, att_mtu: Callable[[], int]) -> None:
         profile = server.profile
+        self.pool = server.pool
+        self.rx = server.rx
         self.reassembly = BleReassembly(server.pool, profile.buf_size, server.stats)
         self.responder = BleResponder(
-            server.pool, profile.buf_size, server.timing, server.handler, notify, att_mtu, server.stats
+            server.pool, profile.buf_size, server.timing, server.handler, notify, att_mtu, server.stats, server.rx
         )
+        #: requests whose last write BT RX has not got through yet (each holds its net_buf)
+        self._arriving: set[asyncio.TimerHandle] = set()
 
     def write(self, value: bytes) -> int | None:
+        # buffers are taken (or refused) as the write arrives, so a Write Request gets its ATT error at once;
+        # only a write that is kept costs BT RX time (a refused one never reaches the net_buf copy)
         request, error = self.reassembly.feed(value)
+        ready = self.rx.receive(len(value)) if error is None else 0.0
         if request is not None:
-            self.responder.submit(request)
+            self._arrive_at(ready, request)
         return error
 
+    def _arrive_at(self, ready: float, request: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        if ready - loop.time() <= RX_SLACK_S:
+            self.responder.submit(request)
+            return
+
+        def arrive() -> None:
+            self._arriving.discard(handle)
+            self.responder.submit(request)
+
+        handle = loop.call_at(ready, arrive)
+        self._arriving.add(handle)
+
     def close(self) -> None:
+        for handle in self._arriving:
+            handle.cancel()
+            self.pool.give()
+        self._arriving.clear()
         self.reassembly.reset()
         self.responder.close()
 
