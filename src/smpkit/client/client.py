@@ -31,7 +31,7 @@ from smpkit.client.groups import (
 )
 from smpkit.client.retry import Attempts, RetryPolicy, is_no_buffer, is_retriable
 from smpkit.client.window import Ticket, Window
-from smpkit.protocol.codec import Message, encode_body, parse_response
+from smpkit.protocol.codec import Message, encode_request_body, parse_response
 from smpkit.protocol.errors import SMPDecodeError, SMPResponseError
 from smpkit.protocol.groups.os import McumgrParams
 from smpkit.protocol.header import HEADER_SIZE, Version
@@ -254,7 +254,7 @@ class SMPClient:
             deadline,
         )
         group, command, op = request.target()
-        body = encode_body(request.to_body())
+        body = encode_request_body(request)
         size = HEADER_SIZE + len(body)
         if size > self.max_request_size and self.params_known and not _probe:
             log.debug("a %d-byte request exceeds the %d-byte limit; it may go unanswered", size, self.max_request_size)

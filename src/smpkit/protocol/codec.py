@@ -34,12 +34,16 @@ def decode_body(data: bytes | bytearray | memoryview) -> dict[str, Any]:
     return value
 
 
+def encode_request_body(request: Request[Any]) -> bytes:
+    """The CBOR body of `request` (hand-rolled for the hot upload request, cbor2 otherwise)."""
+    body = request._fast_cbor()
+    return encode_body(request.to_body()) if body is None else body
+
+
 def encode_request(request: Request[Any], sequence: int, version: int = Version.V2) -> bytes:
     """The whole SMP message (header + CBOR body) of `request`."""
     group, command, op = request.target()
-    body = request._fast_cbor()
-    if body is None:
-        body = encode_body(request.to_body())
+    body = encode_request_body(request)
     try:
         return pack_header(op, version, len(body), group, sequence, command) + body
     except struct.error as exc:  # a field out of range, or a body over 65535 bytes
