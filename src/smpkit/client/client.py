@@ -29,6 +29,7 @@ from smpkit.client.groups import (
     StatGroup,
     ZephyrGroup,
 )
+from smpkit.client.pacing import Pacer
 from smpkit.client.retry import Attempts, RetryPolicy, is_no_buffer, is_retriable
 from smpkit.client.window import Ticket, Window
 from smpkit.protocol.codec import Message, encode_request_body, parse_response
@@ -57,6 +58,8 @@ BLE_LARGE_CAP = 2
 #: (buf_count - 2: a request sent on an answer finds that answer's two buffers still held).
 #: At 1 a silent drop shows only as a timeout; at 2 the next answer gives it away.
 BLE_MIN_WINDOW = 2
+#: With pacing (UDP and serial, long round trips) at most this many times the device's buffers in flight.
+PACED_DEPTH_PER_BUFFER = 2
 _BLE_SCHEMES = ("ble", "bumble")
 
 
@@ -201,6 +204,11 @@ class SMPClient:
             # answers the 4th of 4 buffers with rc 2, so no probing there.
             safe = max(1, buf_count - 1)
             self._window.reset(safe, safe if ble else max(safe, buf_count))
+        # Over UDP and serial a long link may take more than the buffers, paced (pacing.py); never over BLE.
+        pacer = Pacer(self._window.safe, PACED_DEPTH_PER_BUFFER * buf_count)
+        paced = known and not ble and self._fixed_window is None
+        self._window.pacer = pacer if paced else None
+        self._dispatcher.on_answer = pacer.on_answer if paced else None
         if ble:
             self._window.large_cap = BLE_LARGE_CAP
             self._window.large_threshold = int(self.max_request_size * BLE_LARGE_SHARE)

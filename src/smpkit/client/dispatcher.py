@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from smpkit.protocol.codec import Message, decode_message
@@ -39,6 +40,7 @@ class Pending:
     command: int
     order: int
     future: asyncio.Future[Message] = field(repr=False)
+    sent_at: float = 0.0
 
 
 @dataclass(slots=True)
@@ -48,6 +50,8 @@ class DispatcherStats:
     dropped: int = 0
     lost: int = 0
     timeouts: int = 0
+    #: The most requests sent and not yet answered (nor given up) at once.
+    max_in_flight: int = 0
 
 
 class Dispatcher:
@@ -63,6 +67,8 @@ class Dispatcher:
         self._send_lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
         self._closed_error: Exception | None = None
+        #: Told (send order, sent at, answered at) of every matched answer, in loop time (the pacer).
+        self.on_answer: Callable[[int, float, float], None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -105,8 +111,9 @@ class Dispatcher:
         noise_before = self.transport.noise
         async with self._send_lock:
             seq = self._allocate_seq()
-            entry = Pending(seq, group, command, next(self._order), future)
+            entry = Pending(seq, group, command, next(self._order), future, loop.time())
             self._pending[seq] = entry
+            self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._pending))
             header = pack_header(op, self.version, len(body), group, seq, command)
             try:
                 await self.transport.send(header + body)
@@ -170,6 +177,8 @@ class Dispatcher:
             return
         del self._pending[header.sequence]
         self.stats.matched += 1
+        if self.on_answer is not None:
+            self.on_answer(entry.order, entry.sent_at, asyncio.get_running_loop().time())
         if not entry.future.done():
             entry.future.set_result(message)
         self._fail_earlier(entry.order)

@@ -14,6 +14,10 @@ With `loss_lowers_ceiling` (BLE) every loss lowers the ceiling below the depth i
 at, even within the safe depth: the ATT bearer never loses a packet, so a loss there is the
 device out of buffers. Zephyr 3.4 over BLE takes a burst of 3 but loses some at a sustained 3,
 because a request sent on an answer lands while that answer's two buffers are still held.
+
+With a `pacer` (UDP and serial, see pacing.py) the window may grow beyond `maximum` on a link
+whose round trip is long next to the device's service time: sends beyond the safe depth are
+then spaced out so that they reach the device one by one. Losses are handled as above.
 """
 
 from __future__ import annotations
@@ -23,8 +27,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from smpkit.client.pacing import Pacer
+
 #: Successes before a ceiling lowered by a failed probe is raised again by one.
 REPROBE_AFTER = 128
+#: `_ceiling` when no loss lowered it: the window may go as deep as `top`.
+UNLOWERED = 1 << 16
 
 
 @dataclass(slots=True)
@@ -62,18 +70,28 @@ class Window:
         self.epoch = 0
         self.shrinks = 0
         self._changed = asyncio.Condition()
+        #: Spaces out sends beyond the safe depth and allows more of them (None: no pacing).
+        self.pacer: Pacer | None = None
+        #: The most requests in flight at once since the last reset.
+        self.peak = 0
         self.safe = self.maximum = self._ceiling = self._successes = 0
         self._size = 0.0
         self.reset(initial, maximum)
 
     @property
     def size(self) -> int:
-        return int(self._size)
+        return min(int(self._size), self.ceiling)
+
+    @property
+    def top(self) -> int:
+        """The deepest the window may go: `maximum`, or deeper while the pacer allows it."""
+        paced = self.pacer.depth_limit() if self.pacer is not None else 0
+        return max(self.maximum, paced)
 
     @property
     def ceiling(self) -> int:
         """How far the window may grow now (lowered by a failed probe; below `safe` only with `loss_lowers_ceiling`)."""
-        return self._ceiling
+        return min(self._ceiling, self.top)
 
     def is_large(self, request_size: int) -> bool:
         return self.large_cap is not None and self.large_threshold is not None and request_size >= self.large_threshold
@@ -94,11 +112,20 @@ class Window:
         async with self._changed:
             await self._changed.wait_for(lambda: self.in_flight < self.limit_for(request_size, retriable))
             self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
             ticket = Ticket(self.epoch, self.in_flight, large=self.is_large(request_size))
             self._open[id(ticket)] = ticket
             for other in self._open.values():
                 other.depth = max(other.depth, self.in_flight)
-            return ticket
+        if self.pacer is not None:
+            delay = self.pacer.schedule(asyncio.get_running_loop().time(), ticket.depth, self.size)
+            if delay > 0:
+                try:
+                    await asyncio.sleep(delay)
+                except BaseException:
+                    await asyncio.shield(self.release(ticket))
+                    raise
+        return ticket
 
     async def release(self, ticket: Ticket) -> None:
         if ticket.released:
@@ -118,9 +145,10 @@ class Window:
             await asyncio.shield(self.release(ticket))
 
     def on_success(self) -> None:
-        if self._size < self._ceiling:
-            self._size = min(float(self._ceiling), self._size + 1.0 / max(1.0, self._size))
-        if self._ceiling < self.maximum:
+        ceiling = self.ceiling
+        if self._size < ceiling:
+            self._size = min(float(ceiling), self._size + 1.0 / max(1.0, self._size))
+        if self._ceiling < self.top:
             self._successes += 1
             if self._successes >= REPROBE_AFTER:
                 self._successes = 0
@@ -130,6 +158,7 @@ class Window:
         """Halve once per epoch: the other losses of the same burst were caused by the same overload."""
         if ticket.epoch != self.epoch:
             return
+        current = self.size
         self.epoch += 1
         self.shrinks += 1
         if ticket.depth > self.safe:  # a probe above the safe depth failed: stop below it for a while
@@ -138,13 +167,14 @@ class Window:
         elif self.loss_lowers_ceiling and ticket.depth > self.minimum:
             self._ceiling = min(self._ceiling, ticket.depth - 1)
             self._successes = 0
-        self._size = max(float(self.minimum), float(int(self._size) // 2))
+        self._size = max(float(self.minimum), float(current // 2))
 
     def reset(self, initial: int, maximum: int | None = None) -> None:
         """New device limits (after connect or reconnect): `initial` is the safe depth, `maximum` the probe limit."""
         self.safe = max(self.minimum, initial)
         self.maximum = max(self.safe, maximum if maximum is not None else initial)
-        self._ceiling = self.maximum
+        self._ceiling = UNLOWERED
+        self.peak = 0
         self._successes = 0
         self._size = float(self.safe)
         self.epoch += 1
