@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import zlib
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from smpkit.protocol.groups.fs import (
 )
 from smpkit.protocol.sizing import file_chunk_size
 from smpkit.transport.errors import SMPTransportDisconnected
+from smpkit.workflows.pipeline import MAX_STALLS, Chunk, Step, send_pipelined, window_depth
 from smpkit.workflows.progress import (
     Meter,
     Operation,
@@ -42,7 +44,6 @@ if TYPE_CHECKING:
     from smpkit.client import SMPClient
 
 PART_SUFFIX = ".smpkit-part"
-MAX_STALLS = 50
 
 
 class FileTransferError(TransferError):
@@ -75,13 +76,6 @@ class FileTransferResult:
     @property
     def rate(self) -> float:
         return (self.total - self.resumed_from) / self.elapsed if self.elapsed > 0 else 0.0
-
-
-def _depth(client: Any, depth: int | None) -> int:
-    if depth:
-        return depth
-    size = getattr(getattr(client, "window", None), "size", None)
-    return int(size) if isinstance(size, int) and size > 0 else 2
 
 
 def _unsupported(exc: SMPResponseError) -> bool:
@@ -187,7 +181,7 @@ class _Download:
         stalls = 0
         try:
             while queue or pending:
-                while queue and len(pending) < _depth(self.client, self.depth):
+                while queue and len(pending) < window_depth(self.client, self.depth):
                     off = queue.pop()
                     pending[asyncio.ensure_future(self.client.request(FileDownload(off=off, name=self.name)))] = off
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -277,14 +271,9 @@ async def download_bytes(client: SMPClient, name: str, *, depth: int | None = No
 # ---- upload ----------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Chunk:
-    off: int
-    end: int
-    epoch: int
-
-
 class _Upload:
+    """The fs upload's policy for the offset pipeline."""
+
     def __init__(self, client: SMPClient, name: str, data: bytes, depth: int | None, meter: Meter) -> None:
         self.client = client
         self.name = name
@@ -292,7 +281,6 @@ class _Upload:
         self.total = len(data)
         self.depth = depth
         self.meter = meter
-        self.epoch = 0
         self.bytes_sent = 0
 
     def request(self, off: int) -> FileUpload:
@@ -304,58 +292,45 @@ class _Upload:
         piece = self.data[off : off + size]
         return FileUpload(off=off, data=piece, name=self.name, len=self.total if first else None)
 
-    async def send(self, start: int) -> int:
+    async def run(self, start: int) -> None:
         if self.total == 0:  # one request creates (or truncates) an empty file
             await self.client.request(self.request(0))
-            return 0
-        device_off, next_off = start, start
-        pending: dict[asyncio.Task[Any], _Chunk] = {}
-        stalls = 0
-        try:
-            while device_off < self.total:
-                while len(pending) < _depth(self.client, self.depth) and next_off < self.total:
-                    request = self.request(next_off)
-                    task = asyncio.ensure_future(self.client.request(request, retries=0))
-                    pending[task] = _Chunk(next_off, next_off + len(request.data), self.epoch)
-                    self.bytes_sent += len(request.data)
-                    next_off += len(request.data)
-                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in sorted(done, key=lambda t: t.exception() is not None):
-                    chunk = pending.pop(task)
-                    expected, rewind = self._outcome(task, chunk, device_off)
-                    if expected > device_off:
-                        device_off, stalls = expected, 0
-                        self.meter.update(device_off)
-                    if rewind and device_off < self.total:
-                        self.epoch += 1
-                        stalls += 1
-                        if stalls > MAX_STALLS:
-                            raise FileTransferError(f"no progress uploading {self.name!r} at offset {device_off}")
-                        next_off = device_off
-            return device_off
-        finally:
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+            return
+        await send_pipelined(self, start)
 
-    def _outcome(self, task: asyncio.Task[Any], chunk: _Chunk, device_off: int) -> tuple[int, bool]:
-        current = chunk.epoch == self.epoch
+    def window(self) -> int:
+        return window_depth(self.client, self.depth)
+
+    def send(self, off: int) -> tuple[Coroutine[Any, Any, Any], int]:
+        request = self.request(off)
+        self.bytes_sent += len(request.data)
+        return self.client.request(request, retries=0), off + len(request.data)
+
+    def judge(self, task: asyncio.Task[Any], chunk: Chunk, device_off: int) -> Step:
         exc = task.exception()
         if exc is None:
             off = int(task.result().off)
             if off > self.total:
                 raise FileTransferError(f"the device reports offset {off} beyond the file length {self.total}")
-            return off, current and off < chunk.end and off >= device_off
+            return Step(off, chunk.current and off < chunk.end and off >= device_off)
         if isinstance(exc, SMPGroupError) and exc.group == FS_GROUP and exc.rc == FSErr.FILE_OFFSET_NOT_VALID:
             expected = exc.body.get("len")
             if not isinstance(expected, int):
                 raise exc
             # The device closed the file; it continues at its size, which `len` reports.
-            return expected, current
+            return Step(expected, chunk.current)
         if isinstance(exc, TimeoutError):
-            return device_off, current and device_off < chunk.end
+            return Step(device_off, chunk.current and device_off < chunk.end)
         raise exc
+
+    def advanced(self, device_off: int) -> None:
+        self.meter.update(device_off)
+
+    def rewound(self, step: Step, device_off: int) -> None:
+        pass
+
+    def stalled(self, device_off: int) -> Exception:
+        return FileTransferError(f"no progress uploading {self.name!r} at offset {device_off}")
 
 
 def upload_file(
@@ -380,7 +355,7 @@ def upload_file(
         meter = Meter(len(data), start, report)
         worker = _Upload(client, name, data, depth, meter)
         try:
-            await worker.send(start)
+            await worker.run(start)
         except SMPTransportDisconnected as exc:
             raise FileTransferInterrupted(
                 f"the link dropped while uploading {name!r}; run again with resume=True", meter.done

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from smpkit.image import McubootImage, UploadSource, load_upload
 from smpkit.protocol.groups.image import ImageStateRead, ImageUpload, ImageUploadResponse
 from smpkit.protocol.sizing import image_chunk_size
 from smpkit.transport.errors import SMPRequestLost, SMPTransportDisconnected
+from smpkit.workflows.pipeline import MAX_STALLS, Chunk, Step, send_pipelined, window_depth
 from smpkit.workflows.progress import (
     Meter,
     Operation,
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 #: Zephyr needs the MCUboot header (32 bytes) in the first chunk; keep a little more for
 #: builds that also check the vector table just after the header.
 MIN_FIRST_CHUNK = 32
-#: Consecutive rewinds without progress before giving up.
-MAX_STALLS = 50
 
 
 class UploadError(TransferError):
@@ -83,13 +82,6 @@ class UploadResult:
         return (self.total - self.resumed_from) / self.elapsed if self.elapsed > 0 else 0.0
 
 
-@dataclass(slots=True)
-class _Chunk:
-    off: int
-    end: int
-    epoch: int
-
-
 @lru_cache(maxsize=64)
 def _chunk_size(budget: int, off_class: int) -> int:
     # Later chunks only differ in how many bytes `off` takes in CBOR; one size per class.
@@ -106,12 +98,6 @@ def _off_class(off: int) -> int:
 
 def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, TimeoutError)
-
-
-def _window_depth(client: Any) -> int:
-    window = getattr(client, "window", None)
-    size = getattr(window, "size", None)
-    return int(size) if isinstance(size, int) and size > 0 else 2
 
 
 def _budget(client: Any) -> int:
@@ -146,7 +132,6 @@ class _Uploader:
         self.first_timeout = first_timeout
         self.depth = depth
         self.meter = Meter(self.total, 0, report)
-        self.epoch = 0
         self.bytes_sent = 0
         self.chunks = 0
         self.rewinds = 0
@@ -182,7 +167,6 @@ class _Uploader:
 
     async def _start(self, probe: bool) -> int:
         request = self._first_request(probe)
-        self.epoch += 1
         self.bytes_sent += len(request.data)
         self.chunks += 1
         self.final_sent = len(request.data) == self.total
@@ -198,84 +182,57 @@ class _Uploader:
         if rsp.match is not None and rsp.off == self.total:
             self.match = rsp.match
 
-    # -- the pipeline -----------------------------------------------------------------------
+    # -- the pipeline policy (pipeline.py) --------------------------------------------------
 
-    def _next_chunk(self, off: int) -> ImageUpload:
+    def window(self) -> int:
+        # After a silent timeout, probe with one chunk until the device answers again.
+        return 1 if self.silent else window_depth(self.client, self.depth)
+
+    def send(self, off: int) -> tuple[Coroutine[Any, Any, ImageUploadResponse], int]:
         size = _chunk_size(_budget(self.client), _off_class(off))
-        return ImageUpload(off=off, data=self.data[off : off + size])
+        request = ImageUpload(off=off, data=self.data[off : off + size])
+        end = off + len(request.data)
+        self.bytes_sent += len(request.data)
+        self.chunks += 1
+        self.final_sent = self.final_sent or end == self.total
+        self.sent_to = max(self.sent_to, end)
+        # No client retries: a lost chunk is resent from the offset the device reports.
+        return self.client.request(request, timeout=self.timeout, retries=0), end
 
-    async def _pipeline(self, device_off: int) -> int | None:
-        """Send from `device_off` until the device holds everything; None if its session was lost."""
-        next_off = device_off
-        pending: dict[asyncio.Task[ImageUploadResponse], _Chunk] = {}
-        stalls = 0
-        try:
-            while device_off < self.total:
-                # After a silent timeout, probe with one chunk until the device answers again.
-                depth = 1 if self.silent else (self.depth or _window_depth(self.client))
-                while len(pending) < depth and next_off < self.total:
-                    request = self._next_chunk(next_off)
-                    end = next_off + len(request.data)
-                    # No client retries: a lost chunk is resent from the offset the device reports.
-                    task = asyncio.ensure_future(self.client.request(request, timeout=self.timeout, retries=0))
-                    pending[task] = _Chunk(next_off, end, self.epoch)
-                    self.bytes_sent += len(request.data)
-                    self.chunks += 1
-                    self.final_sent = self.final_sent or end == self.total
-                    self.sent_to = max(self.sent_to, end)
-                    next_off = end
-                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                # Answers first: they tell whether a chunk that failed was in fact written.
-                for task in sorted(done, key=lambda t: t.exception() is not None):
-                    chunk = pending.pop(task)
-                    rewind_to = self._handle(task, chunk, device_off)
-                    if rewind_to is None:
-                        return None
-                    if not rewind_to.silent:
-                        self.silent = 0
-                    if rewind_to.off > device_off:
-                        device_off = rewind_to.off
-                        stalls = 0
-                        self.meter.update(device_off)
-                    if rewind_to.rewind and device_off < self.total:
-                        self.epoch += 1
-                        self.rewinds += 1
-                        stalls += 1
-                        if stalls > MAX_STALLS:
-                            raise UploadError(f"no progress after {MAX_STALLS} attempts at offset {device_off}")
-                        self._count_silence(rewind_to.silent, device_off)
-                        next_off = device_off
-            return device_off
-        finally:
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+    def judge(self, task: asyncio.Task[ImageUploadResponse], chunk: Chunk, device_off: int) -> Step | None:
+        step = self._judge(task, chunk, device_off)
+        if step is not None and not step.silent:
+            self.silent = 0
+        return step
 
-    def _handle(self, task: asyncio.Task[ImageUploadResponse], chunk: _Chunk, device_off: int) -> _Step | None:
+    def _judge(self, task: asyncio.Task[ImageUploadResponse], chunk: Chunk, device_off: int) -> Step | None:
         exc = task.exception()
         if exc is not None:
             if _is_timeout(exc):
                 # Lost request or lost answer. Later answers tell which; rewind only if nothing
                 # newer covers this chunk and it belongs to the current epoch.
-                lost = chunk.epoch == self.epoch and device_off < chunk.end
-                return _Step(device_off, rewind=lost, silent=not isinstance(exc, SMPRequestLost))
+                lost = chunk.current and device_off < chunk.end
+                return Step(device_off, rewind=lost, silent=not isinstance(exc, SMPRequestLost))
             raise exc
         rsp = task.result()
         if rsp.off > self.total:
             raise UploadError(f"the device reports offset {rsp.off} beyond the image length {self.total}")
         self._note_match(rsp)
         if rsp.off == 0 and chunk.off > 0:
-            if chunk.epoch != self.epoch:
-                return _Step(device_off, rewind=False)
+            if not chunk.current:
+                return Step(device_off, rewind=False)
             return None  # the device has no session any more (reset, erase, another client)
         if rsp.off >= chunk.end or rsp.off < device_off:
-            return _Step(max(rsp.off, device_off), rewind=False)
+            return Step(max(rsp.off, device_off), rewind=False)
         # The device skipped this chunk: it still waits for `rsp.off`.
-        return _Step(rsp.off, rewind=chunk.epoch == self.epoch)
+        return Step(rsp.off, rewind=chunk.current)
 
-    def _count_silence(self, silent: bool, device_off: int) -> None:
-        if not silent:
+    def advanced(self, device_off: int) -> None:
+        self.meter.update(device_off)
+
+    def rewound(self, step: Step, device_off: int) -> None:
+        self.rewinds += 1
+        if not step.silent:
             return
         self.silent += 1
         if self.silent > self.max_silent_rounds:
@@ -284,6 +241,9 @@ class _Uploader:
                 device_off,
                 self.sent_to,
             )
+
+    def stalled(self, device_off: int) -> Exception:
+        return UploadError(f"no progress after {MAX_STALLS} attempts at offset {device_off}")
 
     # -- whole run --------------------------------------------------------------------------
 
@@ -304,7 +264,7 @@ class _Uploader:
         self.meter.restart(resumed_from)
         self.meter.update(off)
         while off < self.total:
-            result = await self._pipeline(off)
+            result = await send_pipelined(self, off)
             if result is not None:
                 off = result
                 break
@@ -347,14 +307,6 @@ class _Uploader:
                 f"after the upload the device does not list an image with hash {self.source.hash.hex()}"
             )
         return "state"
-
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    off: int
-    rewind: bool
-    #: A timeout with no later answer either: the device may be gone.
-    silent: bool = False
 
 
 def upload(
