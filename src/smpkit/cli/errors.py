@@ -6,6 +6,7 @@ hierarchy (module and name), so that `smpkit --help` stays fast.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 from dataclasses import dataclass
 from enum import IntEnum
@@ -89,7 +90,7 @@ def classify(exc: BaseException, what: str, conn: str | None) -> Failure:
     if any(n.endswith("DeviceNotFound") for n in names):
         return Failure(f"{what}: device not found{where}: {text}", ExitCode.CONNECTION,
                        "run `smpkit scan` to list devices")
-    if "SMPTransportTimeout" in names or isinstance(exc, TimeoutError):
+    if "SMPTransportTimeout" in names or isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         return Failure(f"{what}: no answer from the device{where} in time", ExitCode.CONNECTION,
                        "check the connection, or raise --timeout")
     if "SMPTransportException" in names or "SMPClientException" in names or "SMPProtocolError" in names:

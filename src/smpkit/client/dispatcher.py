@@ -123,7 +123,7 @@ class Dispatcher:
             self.stats.sent += 1
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
+        except (TimeoutError, asyncio.TimeoutError):  # distinct classes before Python 3.11
             if self._pending.get(seq) is entry:
                 del self._pending[seq]
             if future.done() and not future.cancelled():

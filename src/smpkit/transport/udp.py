@@ -106,7 +106,7 @@ class SMPUDPTransport(SMPTransport):
                 loop.create_datagram_endpoint(lambda: _Protocol(self._queue), remote_addr=remote, family=family),
                 timeout_s,
             )
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
             raise SMPTransportException(f"cannot open UDP to {address}: {exc}") from exc
         self._transport, self._protocol = transport, protocol
         self.remote = remote

@@ -319,7 +319,7 @@ class _Upload:
                 raise exc
             # The device closed the file; it continues at its size, which `len` reports.
             return Step(expected, chunk.current)
-        if isinstance(exc, TimeoutError):
+        if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
             return Step(device_off, chunk.current and device_off < chunk.end)
         raise exc
 

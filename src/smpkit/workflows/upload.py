@@ -97,7 +97,7 @@ def _off_class(off: int) -> int:
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    return isinstance(exc, TimeoutError)
+    return isinstance(exc, (TimeoutError, asyncio.TimeoutError))
 
 
 def _budget(client: Any) -> int:
