@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import cbor2
+import vtime
 from bumble.att import ATT_Error
 from bumble.controller import Controller
 from bumble.device import Connection, Device, Peer
@@ -46,7 +47,6 @@ from bumble.hci import Address
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
-import vtime
 from reference import REFERENCE_DIR
 
 from smpkit.image import parse_image
