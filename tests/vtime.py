@@ -57,7 +57,7 @@ class _JumpingSelector(selectors.BaseSelector):
         if self._loop.pending_jobs or timeout is None:
             # a thread is still working (or nothing is scheduled): wait for real
             return self._real.select(timeout)
-        self._loop.advance(timeout)
+        self._loop.jump(timeout)
         return []
 
 
@@ -73,8 +73,20 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def time(self) -> float:
         return self._virtual_now
 
-    def advance(self, seconds: float) -> None:
-        self._virtual_now += max(0.0, seconds)
+    def jump(self, timeout: float) -> None:
+        """To the earliest timer exactly (adding `timeout` could fall a rounding error short of it).
+
+        The loop then runs every timer due within its clock resolution of that one; the clock
+        goes to the latest of them, so that no callback runs before its own time (a simulator
+        answering "when the busy window ends" must not be a rounding error early).
+        """
+        scheduled = self._scheduled  # type: ignore[attr-defined]
+        if not scheduled:
+            self._virtual_now += timeout
+            return
+        first = scheduled[0].when()
+        due = [h.when() for h in scheduled if h.when() < first + self._clock_resolution]  # type: ignore[attr-defined]
+        self._virtual_now = max(self._virtual_now, *due)
 
     def run_in_executor(self, executor: Executor | None, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         future = super().run_in_executor(executor, func, *args)
