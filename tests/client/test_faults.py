@@ -232,3 +232,19 @@ async def test_serial_garbage_is_told_apart_from_silence(pty_device: FakePtyDevi
         with pytest.raises(SMPTransportTimeout) as info:
             await client.os.echo("x")
         assert not isinstance(info.value, SMPUnreadableResponse)
+
+
+async def test_udp_fault_tests_run_on_virtual_time(udp_device: FakeUDPDevice) -> None:
+    """(conftest.py) a timeout here is a timer on a virtual clock: exact however loaded the machine is."""
+    from vtime import VirtualTimeLoop
+
+    assert isinstance(asyncio.get_running_loop(), VirtualTimeLoop)
+    async with SMPClient(udp_device.url, timeout=5.0, retries=2) as client:  # type: ignore[attr-defined]
+        await client.os.echo("hello")
+        udp_device.faults.silent = True
+        before, started = client.stats.timeouts, asyncio.get_running_loop().time()
+        with pytest.raises(SMPTransportTimeout):
+            await client.os.echo("never")
+        assert client.stats.timeouts - before == 3  # the first try and two retries
+        assert asyncio.get_running_loop().time() - started == pytest.approx(15.0, abs=0.5)  # 3 x 5 s, virtual
+    assert sum(1 for h in udp_device.requests if (h.group, h.command) == (0, 0)) == 4
