@@ -66,12 +66,29 @@ def random_static_address() -> str:
     return ":".join(f"{b:02X}" for b in raw)
 
 
+#: Legacy advertising data holds at most 31 bytes.
+AD_MAX = 31
+
+
 def advertising_data(name: str) -> tuple[bytes, bytes]:
-    """(advertisement, scan response): flags + SMP service UUID, then the complete local name."""
+    """(advertisement, scan response): flags + SMP service UUID + the name as far as it fits, then
+    the complete local name.
+
+    Like smp_svr, the complete name is in the scan response; the advertisement also carries it
+    (complete, or shortened to the 8 bytes left) because some controllers never pass a scan
+    response on: Bumble's stock virtual controller (`bumble.apps.controllers`) copies the
+    advertising data into it, and a scanner behind it would otherwise see no name at all.
+    """
     flags = bytes([2, 0x01, 0x06])
     service = bytes([17, 0x07]) + SMP_SERVICE_UUID.bytes[::-1]
     encoded = name.encode()
-    return flags + service, bytes([len(encoded) + 1, 0x09]) + encoded
+    room = AD_MAX - len(flags) - len(service) - 2
+    if len(encoded) <= room:
+        in_adv = bytes([len(encoded) + 1, 0x09]) + encoded
+    else:
+        short = encoded[:room].decode("utf-8", "ignore").encode()  # never half a UTF-8 character
+        in_adv = bytes([len(short) + 1, 0x08]) + short
+    return flags + service + in_adv, bytes([len(encoded) + 1, 0x09]) + encoded
 
 
 class ZephyrReassembly:
