@@ -19,6 +19,7 @@ async def udp_device() -> AsyncIterator[FakeUDPDevice]:
     device.url = await device.start()  # type: ignore[attr-defined]
     yield device
     await device.close()
+    device.check()
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ async def pty_device(tmp_path: Path) -> AsyncIterator[FakePtyDevice]:
     device.url = device.start()  # type: ignore[attr-defined]
     yield device
     await device.close()
+    device.check()
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Any]:

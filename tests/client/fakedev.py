@@ -213,6 +213,10 @@ class FakeDevice:
         self.state = state or FakeState()
         self.faults = Faults()
         self.requests: list[Header] = []
+        #: Exceptions raised while handling a message (in a transport callback or a delayed task):
+        #: the fixtures re-raise them at teardown, so a broken double fails its test instead of
+        #: surfacing as a client timeout.
+        self.errors: list[BaseException] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _match(self, rules: list[Any], header: Header, body: Body) -> Any:
@@ -225,6 +229,17 @@ class FakeDevice:
         return None
 
     def on_message(self, data: bytes, reply: Callable[[bytes], None]) -> None:
+        try:
+            self._on_message(data, reply)
+        except Exception as exc:
+            self.errors.append(exc)
+
+    def check(self) -> None:
+        """Raise the first exception the device hit (called by the fixtures after each test)."""
+        if self.errors:
+            raise AssertionError(f"the fake device failed {len(self.errors)} time(s)") from self.errors[0]
+
+    def _on_message(self, data: bytes, reply: Callable[[bytes], None]) -> None:
         message = decode_message(data)
         header, body = message.header, message.body
         self.requests.append(header)
@@ -251,7 +266,10 @@ class FakeDevice:
     def _later(self, seconds: float, fn: Callable[[], Any]) -> None:
         async def run() -> None:
             await asyncio.sleep(seconds)
-            fn()
+            try:
+                fn()
+            except Exception as exc:
+                self.errors.append(exc)
 
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)

@@ -248,3 +248,15 @@ async def test_udp_fault_tests_run_on_virtual_time(udp_device: FakeUDPDevice) ->
         assert client.stats.timeouts - before == 3  # the first try and two retries
         assert asyncio.get_running_loop().time() - started == pytest.approx(15.0, abs=0.5)  # 3 x 5 s, virtual
     assert sum(1 for h in udp_device.requests if (h.group, h.command) == (0, 0)) == 4
+
+
+async def test_an_error_inside_the_fake_device_fails_the_test(udp_device: FakeUDPDevice) -> None:
+    """The double's own exceptions are kept and re-raised by the fixture, not lost in a callback."""
+    async with SMPClient(udp_device.url, timeout=0.5, retries=0) as client:  # type: ignore[attr-defined]
+        udp_device.faults.drop.append(lambda header, body: 1 // 0 == 0)  # the rule itself raises
+        with pytest.raises(SMPTransportTimeout):
+            await client.os.echo("x")
+    with pytest.raises(AssertionError, match="failed 1 time"):
+        udp_device.check()
+    assert isinstance(udp_device.errors[0], ZeroDivisionError)
+    udp_device.errors.clear()
