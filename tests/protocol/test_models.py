@@ -259,7 +259,7 @@ _edge_sizes = st.sampled_from((0, 23, 24, 255, 256, 2475)) | st.integers(0, 600)
 @example(off=24, data=bytes(24), length=255, sha=bytes(24), image=23, upgrade=True)
 @example(off=255, data=bytes(255), length=256, sha=None, image=24, upgrade=None)
 @example(off=256, data=bytes(256), length=65535, sha=bytes(23), image=None, upgrade=True)
-@example(off=65535, data=bytes(65000), length=65536, sha=bytes(256), image=255, upgrade=False)  # the largest body SMP carries
+@example(off=65535, data=bytes(65000), length=65536, sha=bytes(256), image=255, upgrade=False)  # ~ the largest body
 @example(off=65536, data=bytes(4096), length=2**32 - 1, sha=None, image=256, upgrade=None)
 @example(off=2**32 - 1, data=b"\xff", length=2**32, sha=bytes(32), image=2**32, upgrade=True)
 @example(off=2**32, data=bytes(2475), length=2**64 - 1, sha=None, image=2**64 - 1, upgrade=None)
