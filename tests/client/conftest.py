@@ -38,4 +38,6 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> M
     fixtures = getattr(item, "fixturenames", ())
     if item.path.name == "test_faults.py" and "pty_device" not in fixtures:
         return {"virtual_time": VirtualTimeLoop}
+    if item.path.name == "test_simulator.py" and item.name.endswith("_over_udp"):
+        return {"virtual_time": VirtualTimeLoop}  # 0.2 s timeouts under 20 % loss: exact retries
     return {"real_time": asyncio.new_event_loop}
