@@ -97,6 +97,9 @@ def fleet_upgrade(
     image: Annotated[int, typer.Option("--image", "-n", help="Image number on multi-image devices.")] = 0,
     reconnect_timeout: Annotated[float, typer.Option("--reconnect-timeout",
                                                      help="Seconds to wait for a device after its reset.")] = 30.0,
+    erase_timeout: Annotated[float | None, typer.Option("--erase-timeout", metavar="SECONDS",
+                                                        help="Wait for the first chunk's answer (the device erases "
+                                                             "the slot first; default 30).")] = None,
 ) -> None:
     """Upgrade every selected device: waves, abort rule, resumable state, live view, report."""
     from smpkit.cli.transfer import load_image
@@ -114,9 +117,11 @@ def fleet_upgrade(
     options = CampaignOptions(amounts, AbortRule(_amount(max_failures, "--max-failures"), min_executed),
                               concurrency, ble_links, device_timeout)
     # The upgrade options pass through untouched: new `smpkit upgrade` options only add keys here.
-    spec = UpgradeSpec(file.read_bytes(), {"confirm": not no_confirm, "dry_run": dry_run, "image": image,
-                                           "reconnect_timeout": reconnect_timeout},
-                       timeout=state.timeout, retries=state.retries)
+    upgrade_options: dict[str, Any] = {"confirm": not no_confirm, "dry_run": dry_run, "image": image,
+                                       "reconnect_timeout": reconnect_timeout}
+    if erase_timeout is not None:
+        upgrade_options["first_timeout"] = erase_timeout
+    spec = UpgradeSpec(file.read_bytes(), upgrade_options, timeout=state.timeout, retries=state.retries)
     report = _run_campaign(state, chosen, spec, options, state_file, cluster, gateway_timeout)
     report.extra["image"] = {"file": str(file), "version": str(loaded.version), "hash": loaded.hash.hex()}
     _finish(state, report, junit, "smpkit fleet upgrade")
@@ -169,7 +174,8 @@ def _finish(state: State, report: Any, junit: Path | None, suite: str) -> None:
         state.out.json(report.to_json())
     else:
         failed = [r for r in report.results if r.outcome == "failed"]
-        state.out.show(lambda: _failures_table(state, failed) if failed else None)
+        if failed:
+            state.out.show(lambda: _failures_table(state, failed))
         text = ", ".join(f"{k} {v}" for k, v in summary.items())
         state.out.info(f"fleet: {text}" + (f" ({report.abort_reason})" if report.aborted else ""))
     if report.failed:
@@ -295,6 +301,27 @@ def _print_answers(state: State, report: Any, answers: dict[str, Any]) -> None:
             state.out.error(f"{result.name}: error: {result.error}")
         else:
             print(f"{result.name}: {json.dumps(jsonable(answers.get(result.name)), separators=(',', ':'))}")
+
+
+@fleet_app.command("scheduler")
+def fleet_scheduler(
+    listen: Annotated[str, typer.Option("--listen", metavar="HOST:PORT",
+                                        help="Address to listen on (port 0: any).")] = "0.0.0.0:8786",
+) -> None:
+    """Run the Dask scheduler the gateways and `fleet upgrade --cluster` meet at (`dask scheduler` works too,
+    in an environment with smpkit installed)."""
+    try:
+        from smpkit.workflows.fleet.cluster import serve_scheduler
+    except ImportError:
+        raise UsageError("the fleet scheduler needs Dask", "pip install 'smpkit[fleet]'") from None
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit():
+        raise UsageError(f"--listen {listen!r}: give HOST:PORT")
+    try:
+        asyncio.run(serve_scheduler(host or "0.0.0.0", int(port),
+                                    lambda address: print(f"scheduler at {address}", flush=True)))
+    except KeyboardInterrupt:
+        pass
 
 
 # ---- fleet worker ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from smpkit.workflows.fleet.campaign import for_device
@@ -164,7 +165,8 @@ class DaskExecutor:
                     try:
                         outcome: JobOutcome = waiting.result()
                     except Exception as exc:  # KilledWorker after repeated losses, and the like
-                        return JobOutcome(FAILED, error=f"on gateway {device.host}: {describe(exc)}")
+                        first = describe(exc).splitlines()[0]
+                        return JobOutcome(FAILED, error=f"on gateway {device.host}: {first}")
                     return outcome
                 if device.host in self._watch.live:
                     lost_since = None
@@ -185,3 +187,12 @@ async def serve_gateway(scheduler: str, gateway: str, *, jobs: int = 16, name: s
     async with Worker(scheduler, nthreads=jobs, resources={resource(gateway): jobs},
                       name=name or f"{gateway}-{uuid.uuid4().hex[:6]}", dashboard=False) as worker:
         await worker.finished()
+
+
+async def serve_scheduler(host: str, port: int, on_ready: Callable[[str], None]) -> None:
+    """Run a Dask scheduler in smpkit's environment (it unpickles the jobs, so it needs smpkit)."""
+    from distributed import Scheduler
+
+    async with Scheduler(host=host, port=port, dashboard=False) as scheduler:  # type: ignore[no-untyped-call]
+        on_ready(str(scheduler.address))
+        await scheduler.finished()
