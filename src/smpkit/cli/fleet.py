@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -317,11 +318,9 @@ def fleet_scheduler(
     host, _, port = listen.rpartition(":")
     if not port.isdigit():
         raise UsageError(f"--listen {listen!r}: give HOST:PORT")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_scheduler(host or "0.0.0.0", int(port),
                                     lambda address: print(f"scheduler at {address}", flush=True)))
-    except KeyboardInterrupt:
-        pass
 
 
 # ---- fleet worker ------------------------------------------------------------------------------

@@ -193,6 +193,6 @@ async def serve_scheduler(host: str, port: int, on_ready: Callable[[str], None])
     """Run a Dask scheduler in smpkit's environment (it unpickles the jobs, so it needs smpkit)."""
     from distributed import Scheduler
 
-    async with Scheduler(host=host, port=port, dashboard=False) as scheduler:  # type: ignore[no-untyped-call]
+    async with Scheduler(host=host, port=port, dashboard=False) as scheduler:
         on_ready(str(scheduler.address))
         await scheduler.finished()
