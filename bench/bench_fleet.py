@@ -50,8 +50,9 @@ def run_fleet(folder: Path, sims: Sims, image: Path, jobs: int, tag: str, *extra
                              for i, url in enumerate(sims.urls)))
     sim_cpu = sims.cpu_seconds()
     started = time.perf_counter()
-    done = subprocess.run(_with_rusage([*SMPKIT, *REQUEST, "--json", "fleet", "upgrade", str(image), "--devices",
-                                        str(fleet), "--concurrency", str(jobs), *extra]), capture_output=True, text=True)
+    command = [*SMPKIT, *REQUEST, "--json", "fleet", "upgrade", str(image), "--devices", str(fleet),
+               "--concurrency", str(jobs), *extra]
+    done = subprocess.run(_with_rusage(command), capture_output=True, text=True)
     wall = time.perf_counter() - started
     usage = json.loads(done.stderr.strip().splitlines()[-1])
     report = json.loads(done.stdout)
@@ -113,7 +114,8 @@ def main() -> dict[str, object]:
         "devices": count, "concurrency": jobs, "loss": float(LOSS), "image_bytes": image_size(),
         "fleet_wall_s": round(fleet["wall_s"], 2), "upgraded": fleet["upgraded"], "failed": fleet["failed"],
         "slowest_device_s": round(fleet["slowest_s"], 2),
-        "fleet_erase_timeout_1s_wall_s": round(quick["wall_s"], 2), "fleet_erase_timeout_1s_upgraded": quick["upgraded"],
+        "fleet_erase_timeout_1s_wall_s": round(quick["wall_s"], 2),
+        "fleet_erase_timeout_1s_upgraded": quick["upgraded"],
         "fleet_erase_timeout_1s_slowest_s": round(quick["slowest_s"], 2),
         "coordinator_peak_mib": round(fleet["peak_kib"] / 1024, 1),
         "one_device_peak_mib": round(single["peak_kib"] / 1024, 1),
