@@ -82,10 +82,18 @@ def _steps(state: Path) -> dict[str, str]:
             return {}
 
 
+def _finished(state: Path, host: str) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(state) as db:
+        return [name for (name,) in db.execute("SELECT name FROM device WHERE host = ? AND outcome IS NOT NULL",
+                                               (host,))]
+
+
 def test_a_worker_dying_mid_campaign_loses_no_device(tmp_path: Path) -> None:
     import time
 
-    sims = SimFleet(6, "--latency", "40")
+    sims = SimFleet(6, "--latency", "20", "--bandwidth", "15000")  # 4 s per upload: time to kill workers
     running = Cluster(["gw1", "gw2"])
     try:
         devices = fleet_file(tmp_path / "fleet.toml", [
@@ -94,21 +102,23 @@ def test_a_worker_dying_mid_campaign_loses_no_device(tmp_path: Path) -> None:
         state = tmp_path / "c.sqlite"
         campaign = subprocess.Popen(
             [*SMPKIT, "--json", "fleet", "upgrade", str(image(tmp_path, "5.0.0", seed=5)), "--devices", str(devices),
-             "--cluster", running.address, "--gateway-timeout", "2", "--state", str(state)],
+             "--cluster", running.address, "--gateway-timeout", "3", "--state", str(state)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
         deadline = time.monotonic() + 30
         while not {"gw1", "gw2"} <= {k.split("/")[0] for k, step in _steps(state).items() if step == "upload"}:
             assert time.monotonic() < deadline, _steps(state)
             time.sleep(0.05)
-        running.workers["gw1"].kill()  # mid-upload; a new gw1 worker takes its jobs over
-        running.start("fleet", "worker", running.address, "--gateway", "gw1")
-        running.workers["gw2"].kill()  # and gw2 never comes back
+        running.workers["gw2"].kill()  # mid-upload, and gw2 never comes back
+        spare = running.start("fleet", "worker", running.address, "--gateway", "gw1")
+        assert spare.stdout is not None and spare.stdout.readline().startswith("gateway gw1: worker")
+        assert not _finished(state, "gw1")
+        running.workers["gw1"].kill()  # mid-upload: the spare gw1 worker takes its jobs over
         out, err = campaign.communicate(timeout=90)
     finally:
         running.stop()
         sims.stop()
     report = json.loads(out)
     outcomes = {d["name"]: (d["outcome"], d["host"], d["error"]) for d in report["devices"]}
-    assert {outcomes[f"dev-{i}"][:2] for i in range(4)} == {("upgraded", "gw1")}, err
+    assert {outcomes[f"dev-{i}"][:2] for i in range(4)} == {("upgraded", "gw1")}, (outcomes, err[-2000:])
     for name in ("dev-4", "dev-5"):
         assert outcomes[name] == ("failed", "gw2", "gateway gw2 not connected (its worker left)")

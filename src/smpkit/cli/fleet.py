@@ -341,10 +341,13 @@ def fleet_worker(
         from smpkit.workflows.fleet.cluster import serve_gateway
     except ImportError:
         raise UsageError("the fleet worker needs Dask", "pip install 'smpkit[fleet]'") from None
-    print(f"gateway {gateway}: worker for {scheduler} ({jobs} jobs)", flush=True)
     started = time.monotonic()
+
+    def ready(address: str) -> None:
+        print(f"gateway {gateway}: worker {address} joined {scheduler} ({jobs} jobs)", flush=True)
+
     try:
-        asyncio.run(serve_gateway(scheduler, gateway, jobs=jobs))
+        asyncio.run(serve_gateway(scheduler, gateway, jobs=jobs, on_ready=ready))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -180,12 +180,18 @@ class DaskExecutor:
                 waiting.cancel()
 
 
-async def serve_gateway(scheduler: str, gateway: str, *, jobs: int = 16, name: str | None = None) -> None:
-    """Run a Dask worker for `gateway` until it is stopped: `jobs` devices at once."""
+async def serve_gateway(scheduler: str, gateway: str, *, jobs: int = 16, name: str | None = None,
+                        on_ready: Callable[[str], None] | None = None) -> None:
+    """Run a Dask worker for `gateway` until it is stopped: `jobs` devices at once.
+
+    `on_ready(address)` once the scheduler knows the worker.
+    """
     from distributed import Worker
 
     async with Worker(scheduler, nthreads=jobs, resources={resource(gateway): jobs},
                       name=name or f"{gateway}-{uuid.uuid4().hex[:6]}", dashboard=False) as worker:
+        if on_ready is not None:
+            on_ready(str(worker.address))
         await worker.finished()
 
 
