@@ -8,6 +8,8 @@ the device through it, so they pay the same HCI path:
   * smpclient 7.3 (PyPI, .venv-peer with its pinned Bumble) in a subprocess (tests/ble/peer_smpclient.py).
 Each run starts a fresh device; after each upload the slot's SHA-256 is compared with the file's.
 The virtual link has no radio timing: the figures compare the clients against the profile's model.
+That model's constants were fitted to the capture, so the ratio reproduces the fitted model and is
+not independent evidence of speed (on the real server both clients took about 1.6-1.7 s).
 
 Run: `.venv/bin/python bench/bench_ble_conformance.py [--runs N]`. `main()` returns the figures.
 """
@@ -181,11 +183,16 @@ def report(figures: dict[str, Any]) -> None:
     if "ratio" in figures:
         verdict = "meets" if figures["ratio"] >= TARGET_RATIO else "below"
         print(f"  ratio smpkit/smpclient: {figures['ratio']:.2f}x ({verdict} the {TARGET_RATIO}x target)")
+    print(
+        "  note: this ratio reproduces the timing model fitted to one capture (docs/ble-conformance.md); it is\n"
+        "  not independent evidence of speed. The real Zephyr 3.4 server answered one chunk per 60 ms whatever\n"
+        "  the depth: 64 KiB took smpkit 1.64-1.70 s and smpclient 1.62 s (docs/upload-pipeline.md)."
+    )
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv if argv is not None else [])
     # Bumble's virtual controller logs every HCI command it lacks (data length, PHY) as a warning
     logging.getLogger("bumble").setLevel(logging.CRITICAL)

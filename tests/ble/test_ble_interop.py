@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
-import pytest
 from bumble.link import LocalLink
 
 from smpkit.protocol import encode_request
@@ -21,11 +21,15 @@ from smpkit.simulator.transports.ble import serve_ble
 from smpkit.transport.bumble import SMPBumbleTransport, serve_virtual_controller
 
 ROOT = Path(__file__).resolve().parents[2]
-PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
+#: The peer's interpreter: SMPKIT_PEER_PYTHON (./dev sets it), else the checkout's .venv-peer.
+PEER_PYTHON = Path(os.environ.get("SMPKIT_PEER_PYTHON") or ROOT / ".venv-peer" / "bin" / "python")
 PEER_SCRIPT = Path(__file__).with_name("peer_smpclient.py")
 NAME = "smpkit-interop"
 
-pytestmark = pytest.mark.skipif(not PEER_PYTHON.exists(), reason="needs .venv-peer (./dev sets it up)")
+
+def test_the_peer_is_there() -> None:
+    """A core interoperability check: a missing peer is a failure, not a skip."""
+    assert PEER_PYTHON.exists(), f"no peer Python at {PEER_PYTHON}: set SMPKIT_PEER_PYTHON or run ./dev test"
 
 
 async def run_peer(*args: str, timeout: float = 60.0) -> dict[str, object]:

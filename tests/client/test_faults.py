@@ -85,7 +85,7 @@ async def test_overtaken_non_retriable_request_raises_lost(udp_device: FakeUDPDe
         assert await client.os.echo("x") == "x"
         with pytest.raises(SMPRequestLost):
             await shell
-        assert udp_device.state.shell_runs == 0
+        assert udp_device.count(9, 0) == 0  # the handlers never ran it
 
 
 async def test_non_retriable_request_is_not_resent(udp_device: FakeUDPDevice) -> None:
@@ -143,7 +143,7 @@ async def test_enomem_raises_when_retries_run_out(udp_device: FakeUDPDevice) -> 
 
 @pytest.mark.parametrize("mode", ["rc8", "silent"])
 async def test_device_without_params_gets_defaults(udp_device: FakeUDPDevice, mode: str) -> None:
-    udp_device.state.params = mode
+    udp_device.knobs.params = mode
     async with SMPClient(udp_device.url, params_timeout=0.2) as client:  # type: ignore[attr-defined]
         assert not client.params_known
         assert (client.buf_size, client.buf_count) == (DEFAULT_BUF_SIZE, DEFAULT_BUF_COUNT)
@@ -165,7 +165,7 @@ async def test_device_reset_and_reconnect_udp(udp_device: FakeUDPDevice) -> None
         await client.os.reset()
         udp_device.faults.silent = True  # rebooting
         asyncio.get_running_loop().call_later(0.5, setattr, udp_device.faults, "silent", False)
-        udp_device.state.buf_count = 6  # the new firmware has more buffers
+        udp_device.set_buf_count(6)  # the new firmware has more buffers
         await client.reconnect(timeout_s=5.0)
         assert client.buf_count == 6 and client.window.safe == 5 and client.window.maximum == 6
         assert await client.os.echo("back") == "back"
@@ -232,3 +232,31 @@ async def test_serial_garbage_is_told_apart_from_silence(pty_device: FakePtyDevi
         with pytest.raises(SMPTransportTimeout) as info:
             await client.os.echo("x")
         assert not isinstance(info.value, SMPUnreadableResponse)
+
+
+async def test_udp_fault_tests_run_on_virtual_time(udp_device: FakeUDPDevice) -> None:
+    """(conftest.py) a timeout here is a timer on a virtual clock: exact however loaded the machine is."""
+    from vtime import VirtualTimeLoop
+
+    assert isinstance(asyncio.get_running_loop(), VirtualTimeLoop)
+    async with SMPClient(udp_device.url, timeout=5.0, retries=2) as client:  # type: ignore[attr-defined]
+        await client.os.echo("hello")
+        udp_device.faults.silent = True
+        before, started = client.stats.timeouts, asyncio.get_running_loop().time()
+        with pytest.raises(SMPTransportTimeout):
+            await client.os.echo("never")
+        assert client.stats.timeouts - before == 3  # the first try and two retries
+        assert asyncio.get_running_loop().time() - started == pytest.approx(15.0, abs=0.5)  # 3 x 5 s, virtual
+    assert sum(1 for h in udp_device.requests if (h.group, h.command) == (0, 0)) == 4
+
+
+async def test_an_error_inside_the_fake_device_fails_the_test(udp_device: FakeUDPDevice) -> None:
+    """The double's own exceptions are kept and re-raised by the fixture, not lost in a callback."""
+    async with SMPClient(udp_device.url, timeout=0.5, retries=0) as client:  # type: ignore[attr-defined]
+        udp_device.faults.drop.append(lambda header, body: 1 // 0 == 0)  # the rule itself raises
+        with pytest.raises(SMPTransportTimeout):
+            await client.os.echo("x")
+    with pytest.raises(AssertionError, match="failed 1 time"):
+        udp_device.check()
+    assert isinstance(udp_device.errors[0], ZeroDivisionError)
+    udp_device.errors.clear()

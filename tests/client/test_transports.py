@@ -48,8 +48,7 @@ def test_connection_strings() -> None:
 
 
 def test_ble_and_bumble_strings_build_their_transports() -> None:
-    pytest.importorskip("smpkit.transport.ble")
-    pytest.importorskip("smpkit.transport.bumble")
+    # no importorskip: bleak and Bumble are smpkit's own dependencies, a broken import must fail here
     assert parse("ble://AA:BB:CC:DD:EE:FF").transport().scheme == "ble"
     assert parse("bumble://smp-sim?hci=usb:0").transport().scheme == "bumble"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conformance.replay import REPO, SERVER_PROFILES, Result, load_allowlist, replay_all
+from conformance.replay import REPO, SERVER_PROFILES, Result, load_allowlist, replay_everything
 from smpkit.simulator.config import DeviceProfile
 from smpkit.simulator.profiles import GROUP_DETAILS, ZEPHYR_44
 
@@ -141,9 +141,8 @@ def render(result: Result) -> str:
 
 
 def main(argv: list[str]) -> int:
-    import asyncio
 
-    result = asyncio.run(replay_all())
+    result = replay_everything()
     page = render(result)
     print(result.summary(), file=sys.stderr)
     if "--write" in argv:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import pytest
 
 from conformance import conftest, report
-from conformance.replay import Result, load_allowlist, load_corpus, replay_all
+from conformance.replay import Result, load_allowlist, load_corpus, replay_everything
 
 
 @pytest.fixture(scope="module")
 def result() -> Result:
-    import asyncio
 
-    result = asyncio.run(replay_all())
+    result = replay_everything()
     conftest.SUMMARY.append(result.summary())
     return result
 

@@ -81,12 +81,19 @@ async def test_raw_uart_mode() -> None:
 
 
 async def test_baud_rate_paces_the_answer() -> None:
+    """At 9600 baud (10 bits a byte) the answer's wire bytes cannot arrive faster than the line
+    carries them. A lower bound only: a loaded machine can make it slower, never faster."""
     async with Simulator() as sim:
         server = await sim.serve_serial_pty(baud=9600)
         assert "baud=9600" in server.url
         peer = PtyPeer(server.path)
-        peer.send_frame(encode_request(Echo(d="slow"), 1))
-        assert decode_message(await peer.frame()).body == {"r": "slow"}
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        peer.send_frame(encode_request(Echo(d="slow" * 60), 1))
+        assert decode_message(await peer.frame()).body == {"r": "slow" * 60}
+        took = loop.time() - started
+        line_time = len(peer.wire) * 10 / 9600  # ~0.36 s for the ~350 wire bytes
+        assert took >= 0.95 * line_time, f"{len(peer.wire)} bytes in {took:.3f} s: faster than 9600 baud"
         peer.close()
 
 

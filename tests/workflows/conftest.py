@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from image.imgtools import Images
+from vtime import VirtualTimeLoop
 
 from smpkit import SMPClient
 from smpkit.image import McubootImage, parse_image, read_image
@@ -69,3 +71,14 @@ def slot_bytes(sim: Simulator, image: int = 0, slot: int = 1) -> bytes:
 
 def image_path(images: Images, name: str) -> Path:
     return images.cache[name]
+
+
+#: Modules whose tests run the simulator in this process over UDP (the pty test stays on real time): on virtual time
+#: (`tests/vtime.py`), so their loss/timeout/resend counts under 0.3-0.4 s timeouts are exact.
+VIRTUAL_TIME_MODULES = frozenset({"test_upload.py"})
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Any]:
+    if item.path.name in VIRTUAL_TIME_MODULES and "pty" not in item.name:  # a pty hands bytes over later
+        return {"virtual_time": VirtualTimeLoop}
+    return {"real_time": asyncio.new_event_loop}

@@ -18,7 +18,8 @@ async def test_client_image_upload_and_upgrade(udp_sim: SimFactory) -> None:
         outcome = await client.upgrade(image.data)
         running = [s for s in (await client.image.state()).images if s.active]
     assert running and running[0].hash == image.hash and running[0].confirmed
-    assert outcome is not None
+    assert (outcome.outcome, outcome.version, outcome.confirmed) == ("upgraded", "4.5.6", True)
+    assert outcome.hash == image.hash
 
 
 async def test_client_fs_entry_points(udp_sim: SimFactory, tmp_path: Path) -> None:

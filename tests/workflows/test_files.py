@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -121,5 +120,14 @@ async def test_verification_detects_a_changed_file(udp_sim: SimFactory, tmp_path
             await verify_remote(client, "/lfs1/v.bin", DATA[:-1] + b"\x00")
 
 
-def test_local_sha_matches() -> None:
-    assert hashlib.sha256(DATA).digest() != hashlib.sha256(DATA[:-1]).digest()
+async def test_verification_uses_what_the_device_holds(udp_sim: SimFactory) -> None:
+    """The device's own hash of its file decides: a file changed on the device after the transfer fails."""
+    from smpkit.workflows.files import verify_remote
+
+    sim, url = await udp_sim()
+    device_file(sim, "/lfs1/w.bin").write_bytes(DATA)
+    async with client_for(url) as client:
+        assert await verify_remote(client, "/lfs1/w.bin", DATA) in ("sha256", "crc32")
+        device_file(sim, "/lfs1/w.bin").write_bytes(DATA[:-1] + b"\x00")  # flash changed behind our back
+        with pytest.raises(FileVerificationFailed):
+            await verify_remote(client, "/lfs1/w.bin", DATA)

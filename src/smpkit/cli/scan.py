@@ -36,7 +36,11 @@ async def ble_devices(seconds: float, hci: str | None) -> list[dict[str, Any]]:
             results = await transport.scan(seconds)
         finally:
             await transport.disconnect()
-        items = [(r.name, r.address, r.rssi) for r in results]
+        # a shortened name (only the advertisement got through) is shown as such; connect by address then
+        items = [(r.name if r.name_complete or not r.name else f"{r.name}…", r.address, r.rssi) for r in results]
+        return [{"transport": "bumble", "name": name, "address": address, "rssi": rssi,
+                 "conn": ble_url(address if name and name.endswith("…") else name or address, hci)}
+                for name, address, rssi in items]
     else:
         from smpkit.transport.ble import SMPBLETransport
 

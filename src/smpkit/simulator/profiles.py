@@ -1,6 +1,6 @@
 """Profiles of real Zephyr 4.4.0 `smp_server` builds, taken from the conformance corpus.
 
-Every value here was read off `../shared/reference/zephyr-4.4-transcripts.json` (see
+Every value here was read off `tests/data/zephyr/zephyr-4.4-transcripts.json` (see
 `zephyr-4.4-observations.md`); `tests/conformance/` replays that corpus against a
 simulator running each profile and checks the answers byte for byte. Where the corpus
 is silent the value is marked "not captured" and follows Zephyr's source.

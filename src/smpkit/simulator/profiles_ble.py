@@ -1,6 +1,6 @@
 """The `zephyr-3.4-ble` profile: NCS Zephyr 3.4.99 `smp_svr` over Bluetooth LE with reassembly.
 
-Every value was read off `../shared/reference/zephyr-ble-transcripts.json` (148 records,
+Every value was read off `tests/data/zephyr/zephyr-ble-transcripts.json` (148 records,
 `zephyr-ble-observations.md`); `tests/conformance_ble/` replays that corpus over Bumble's
 virtual link against this profile. Where the corpus is silent the value follows the
 Zephyr source and says so. Its `ble_timing` switches on the buffer and timing model of

@@ -80,6 +80,8 @@ class BumbleScanResult:
     name: str | None
     rssi: int | None
     has_smp_service: bool
+    #: False: `name` is a shortened local name (AD type 0x08), the start of the device's name.
+    name_complete: bool = True
 
 
 # ---- advertising data (parsed by hand: the AD format is stable, Bumble's helpers are not) ------
@@ -97,11 +99,16 @@ def _ad_structures(data: bytes) -> list[tuple[int, bytes]]:
 
 def ad_name(data: bytes) -> str | None:
     """The complete (0x09) or shortened (0x08) local name in raw advertising data."""
+    return ad_local_name(data)[0]
+
+
+def ad_local_name(data: bytes) -> tuple[str | None, bool]:
+    """(name, complete): the complete local name (0x09) if present, else the shortened one (0x08)."""
     for kind in (0x09, 0x08):
         for ad_type, value in _ad_structures(data):
             if ad_type == kind:
-                return value.decode("utf-8", "replace")
-    return None
+                return value.decode("utf-8", "replace"), kind == 0x09
+    return None, True
 
 
 def ad_has_service(data: bytes, service: uuid_module.UUID) -> bool:
@@ -241,22 +248,36 @@ async def scan_advertisers(
     name: str | None = None,
     address: str | None = None,
 ) -> list[BumbleScanResult]:
-    """Scan for `timeout_s`, or until `name`/`address` is seen. Advertisement and scan response are merged."""
+    """Scan for `timeout_s`, or until `name`/`address` is seen. Advertisement and scan response are merged.
+
+    A controller that does not pass scan responses on (Bumble's stock virtual controller copies
+    the advertising data into them) leaves only what the advertisement holds: a device found
+    only by a shortened name that `name` starts with counts once it was seen `SHORT_NAME_SIGHTINGS`
+    times without a complete name and no other advertiser's shortened name fits (`pick_by_name`).
+    """
     seen: dict[str, BumbleScanResult] = {}
+    sightings: dict[str, int] = {}
     found = asyncio.Event()
 
     def on_advertisement(advertisement: Advertisement) -> None:
         data = bytes(advertisement.data)
         key = str(advertisement.address)
         old = seen.get(key)
+        got_name, complete = ad_local_name(data)
+        if old is not None and old.name is not None and (got_name is None or (old.name_complete and not complete)):
+            got_name, complete = old.name, old.name_complete  # a complete name is not replaced by a shortened one
         result = BumbleScanResult(
             address=key,
-            name=ad_name(data) or (old.name if old else None),
+            name=got_name,
             rssi=advertisement.rssi,
             has_smp_service=ad_has_service(data, SMP_SERVICE_UUID) or bool(old and old.has_smp_service),
+            name_complete=complete,
         )
         seen[key] = result
-        if (name is not None and result.name == name) or (address is not None and _same_address(key, address)):
+        sightings[key] = sightings.get(key, 0) + 1
+        if name is not None and pick_by_name(list(seen.values()), name, sightings) is not None:
+            found.set()
+        if address is not None and _same_address(key, address):
             found.set()
 
     device.on(device.EVENT_ADVERTISEMENT, on_advertisement)
@@ -274,6 +295,29 @@ async def scan_advertisers(
     finally:
         device.remove_listener(device.EVENT_ADVERTISEMENT, on_advertisement)
     return list(seen.values())
+
+
+#: How often a device must be seen with only a shortened name before that name may identify it.
+SHORT_NAME_SIGHTINGS = 3
+
+
+def pick_by_name(
+    results: list[BumbleScanResult], name: str, sightings: dict[str, int] | None = None
+) -> BumbleScanResult | None:
+    """The advertiser whose complete name is `name`; else the only SMP advertiser whose shortened
+    name `name` starts with (seen `SHORT_NAME_SIGHTINGS` times when `sightings` is given)."""
+    for result in results:
+        if result.name_complete and result.name == name:
+            return result
+    prefixed = [
+        r for r in results
+        if not r.name_complete and r.name and r.has_smp_service and name.startswith(r.name)
+    ]
+    if len(prefixed) != 1:
+        return None
+    if sightings is not None and sightings.get(prefixed[0].address, 0) < SHORT_NAME_SIGHTINGS:
+        return None
+    return prefixed[0]
 
 
 def _same_address(a: str, b: str) -> bool:
@@ -361,9 +405,8 @@ class SMPBumbleTransport(GattSMPTransport):
         if BD_ADDR_PATTERN.match(address):
             return address
         results = await scan_advertisers(device, timeout_s, name=address)
-        for result in results:
-            if result.name == address:
-                return result.address
+        if (result := pick_by_name(results, address)) is not None:
+            return result.address
         raise SMPBumbleTransportDeviceNotFound(f"no device advertising the name {address!r}")
 
     async def _connect(self, address: str, timeout_s: float) -> None:

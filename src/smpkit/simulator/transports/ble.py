@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bumble import hci as bumble_hci
+from bumble.att import ATT_Error
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 from bumble.keys import KeyStore
@@ -37,8 +38,21 @@ from smpkit.transport.bumble import HciSpec, open_bumble_device, resolve_keystor
 
 logger = logging.getLogger(__name__)
 
+
+class _HiddenAttErrors(logging.Filter):
+    """Bumble logs a traceback for an ATT error raised on a Write Command; the error is meant to be lost there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ATT_Error))
+
+
+logging.getLogger("bumble.gatt_server").addFilter(_HiddenAttErrors())
+
 #: One request packet in, the response packets out (none: the request is ignored).
 Handler = Callable[[bytes], Awaitable[Sequence[bytes]]]
+
+#: What smp_bt answers a write it cannot take (BT_ATT_ERR_VALUE_NOT_ALLOWED; `reasm_*_write_req` captured it).
+ATT_VALUE_NOT_ALLOWED = 0x13
 
 DEFAULT_NAME = "smpkit-sim"
 DEFAULT_ADDRESS = "C0:5C:00:00:00:01"
@@ -52,12 +66,29 @@ def random_static_address() -> str:
     return ":".join(f"{b:02X}" for b in raw)
 
 
+#: Legacy advertising data holds at most 31 bytes.
+AD_MAX = 31
+
+
 def advertising_data(name: str) -> tuple[bytes, bytes]:
-    """(advertisement, scan response): flags + SMP service UUID, then the complete local name."""
+    """(advertisement, scan response): flags + SMP service UUID + the name as far as it fits, then
+    the complete local name.
+
+    Like smp_svr, the complete name is in the scan response; the advertisement also carries it
+    (complete, or shortened to the 8 bytes left) because some controllers never pass a scan
+    response on: Bumble's stock virtual controller (`bumble.apps.controllers`) copies the
+    advertising data into it, and a scanner behind it would otherwise see no name at all.
+    """
     flags = bytes([2, 0x01, 0x06])
     service = bytes([17, 0x07]) + SMP_SERVICE_UUID.bytes[::-1]
     encoded = name.encode()
-    return flags + service, bytes([len(encoded) + 1, 0x09]) + encoded
+    room = AD_MAX - len(flags) - len(service) - 2
+    if len(encoded) <= room:
+        in_adv = bytes([len(encoded) + 1, 0x09]) + encoded
+    else:
+        short = encoded[:room].decode("utf-8", "ignore").encode()  # never half a UTF-8 character
+        in_adv = bytes([len(short) + 1, 0x08]) + short
+    return flags + service + in_adv, bytes([len(encoded) + 1, 0x09]) + encoded
 
 
 class ZephyrReassembly:
@@ -255,7 +286,10 @@ class SMPBLEPeripheral:
         device.gatt_server.max_mtu = self.max_mtu
         self._characteristic = Characteristic(
             str(SMP_CHARACTERISTIC_UUID),
-            Characteristic.Properties.WRITE_WITHOUT_RESPONSE | Characteristic.Properties.NOTIFY,
+            # Zephyr's smp_bt takes Write Requests too (and answers them with an ATT error when it refuses)
+            Characteristic.Properties.WRITE_WITHOUT_RESPONSE
+            | Characteristic.Properties.WRITE
+            | Characteristic.Properties.NOTIFY,
             Characteristic.WRITEABLE,
             CharacteristicValue(write=self._on_write),
         )
@@ -363,11 +397,17 @@ class SMPBLEPeripheral:
             self.stats.dropped_writes += 1
             return
         if session.model is not None:
-            if session.model.write(bytes(value)) is not None:
+            error = session.model.write(bytes(value))
+            if error is not None:
                 self.stats.dropped_writes += 1
+                # a Write Request gets this ATT error back; Bumble discards it for a Write Command, as Zephyr does
+                raise ATT_Error(error)
             return
+        dropped = session.reassembly.dropped
         request = session.reassembly.feed(bytes(value))
         self.stats.dropped_writes = sum(s.reassembly.dropped for s in self._sessions.values())
+        if session.reassembly.dropped != dropped:
+            raise ATT_Error(ATT_VALUE_NOT_ALLOWED)
         if request is None:
             return
         self.stats.requests += 1
