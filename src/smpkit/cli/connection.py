@@ -25,6 +25,8 @@ from smpkit.cli.errors import UsageError
 
 DEFAULT_UDP_PORT = 1337
 DEVICE_KEYS = {"conn", "udp", "serial", "baud", "raw", "ble", "hci", "timeout", "retries", "description"}
+#: Keys a devices file may carry for `smpkit fleet` (one file format for named devices).
+FLEET_KEYS = {"host", "tags", "board"}
 
 
 @dataclass
@@ -142,7 +144,7 @@ def load_devices(paths: list[Path]) -> tuple[dict[str, dict[str, Any]], str | No
         for name, entry in table.items():
             if not isinstance(entry, dict):
                 raise UsageError(f"{path}: [devices.{name}] must be a table")
-            unknown = set(entry) - DEVICE_KEYS
+            unknown = set(entry) - DEVICE_KEYS - FLEET_KEYS
             if unknown:
                 raise UsageError(f"{path}: [devices.{name}] has unknown keys {sorted(unknown)}",
                                  f"known keys: {', '.join(sorted(DEVICE_KEYS))}")
@@ -164,6 +166,15 @@ def parse_toml(path: Path) -> dict[str, Any]:
             return data
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: {exc}") from exc
+
+
+def device_url(name: str, entry: dict[str, Any]) -> str:
+    """The connection string of a devices-file entry (`conn`, `udp`, `serial`, `ble` keys)."""
+    unknown = set(entry) - DEVICE_KEYS - FLEET_KEYS
+    if unknown:
+        raise UsageError(f"device {name!r} has unknown keys {sorted(unknown)}",
+                         f"known keys: {', '.join(sorted(DEVICE_KEYS | FLEET_KEYS))}")
+    return _device_entry(name, entry).url
 
 
 def _device_entry(name: str, entry: dict[str, Any]) -> Resolved:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,7 +96,12 @@ def with_client(ctx: typer.Context, what: str, body: Callable[[Any, State], Awai
     """Connect to the device the global options name, run `body(client, state)`, disconnect.
 
     Failures propagate: `main()` turns them into one line and an exit code.
+    Inside `capture_bodies()` the body is recorded, not run (`smpkit fleet run` runs it per device).
     """
+    captured = _CAPTURE.get()
+    if captured is not None:
+        captured.append(Captured(what, body))
+        return None  # type: ignore[return-value]
     state = state_of(ctx)
     resolved = state.resolved()
     state.out.debug(f"connecting to {resolved.url} (from {resolved.source})")
@@ -112,6 +119,28 @@ def with_client(ctx: typer.Context, what: str, body: Callable[[Any, State], Awai
         if isinstance(exc, (KeyboardInterrupt, SystemExit, typer.Exit)):
             raise
         raise CommandFailed(what, resolved.url, exc) from exc
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A command's work, parsed from its command line, to run against any client."""
+
+    what: str
+    body: Callable[[Any, State], Awaitable[Any]]
+
+
+_CAPTURE: ContextVar[list[Captured] | None] = ContextVar("smpkit_capture", default=None)
+
+
+@contextlib.contextmanager
+def capture_bodies() -> Iterator[list[Captured]]:
+    """Commands run inside record their device work instead of connecting."""
+    found: list[Captured] = []
+    token = _CAPTURE.set(found)
+    try:
+        yield found
+    finally:
+        _CAPTURE.reset(token)
 
 
 class CommandFailed(Exception):

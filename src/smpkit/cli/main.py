@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from smpkit import __version__
-from smpkit.cli import commands, demo, files, images, scan
+from smpkit.cli import commands, demo, files, fleet, images, scan
 from smpkit.cli.connection import ConnectionFlags
 from smpkit.cli.context import CommandFailed, State, setup_logging
 from smpkit.cli.errors import CliError, ExitCode, classify
@@ -109,6 +109,7 @@ images.register(app)
 files.register(app)
 scan.register(app)
 demo.register(app)
+fleet.register(app)
 
 
 @app.command(

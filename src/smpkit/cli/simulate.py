@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +68,16 @@ def simulate(
     ),
     name: str | None = typer.Option(None, "--name", help="Advertised BLE name for --ble (default smpkit-sim)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not log requests."),
+    count: int = typer.Option(1, "--count", min=1, max=10_000,
+                              help="Run N devices, each with its own port, state (DIR/dev-I) and faults."),
 ) -> None:
     """Run a simulated Zephyr SMP device until interrupted."""
     if (hci or name) and not ble:
         raise typer.BadParameter("--hci and --name go with --ble", param_hint="--ble")
     if udp is None and not serial_pty and not ble:
         udp = DEFAULT_UDP
+    if count > 1 and ble:
+        raise typer.BadParameter("--count goes with --udp and --serial-pty, not --ble yet", param_hint="--count")
     from smpkit.simulator import Faults, SimulatorConfig
 
     faults = Faults(
@@ -85,20 +91,32 @@ def simulate(
         reset_during_upload=reset_during_upload,
         seed=seed,
     )
-    config = SimulatorConfig(
-        buf_size=buf_size, buf_count=buf_count, profile=profile, state_dir=state, fs_root=fs_root, image=image
-    )
+    if count > 1 and fs_root is not None:
+        raise typer.BadParameter("--fs serves one directory: with --count use --state DIR", param_hint="--fs")
+    configs = [
+        SimulatorConfig(buf_size=buf_size, buf_count=buf_count, profile=profile, image=image, fs_root=fs_root,
+                        state_dir=_device_state(state, index, count))
+        for index in range(count)
+    ]
+    # Each device draws its own faults: the same options, a seed of its own.
+    fleet = [(config, dataclasses.replace(faults, seed=seed + index)) for index, config in enumerate(configs)]
     try:
-        asyncio.run(_run(config, faults, udp, serial_pty, raw, baud, quiet, (hci, name) if ble else None))
+        asyncio.run(_run(fleet, udp, serial_pty, raw, baud, quiet, (hci, name) if ble else None))
     except KeyboardInterrupt:
         pass
     except ValueError as exc:  # unknown profile and similar
         raise typer.BadParameter(str(exc)) from None
 
 
+def _device_state(state: Path | None, index: int, count: int) -> Path | None:
+    """`--state DIR`: DIR itself for one device, DIR/dev-0, DIR/dev-1, ... for a fleet."""
+    if state is None or count == 1:
+        return state
+    return state / f"dev-{index}"
+
+
 async def _run(
-    config: Any,
-    faults: Any,
+    fleet: list[tuple[Any, Any]],
     udp: str | None,
     serial_pty: bool,
     raw: bool,
@@ -106,6 +124,25 @@ async def _run(
     quiet: bool,
     ble: tuple[str | None, str | None] | None = None,
 ) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        for index, (config, faults) in enumerate(fleet):
+            prefix = f"[dev-{index}] " if len(fleet) > 1 else ""
+            sim = await stack.enter_async_context(_simulator(config, faults, quiet, prefix))
+            if udp is not None:
+                host, port = _split_host_port(udp)
+                server = await sim.serve_udp(host, port + index if port else 0)
+                print(f"listening on {server.url}", flush=True)
+            if serial_pty:
+                pty = await sim.serve_serial_pty(baud=baud, raw=raw)
+                print(f"listening on {pty.url}", flush=True)
+            if ble is not None:
+                for url in await _serve_ble(sim, *ble):
+                    print(f"listening on {url}", flush=True)
+        await _wait_for_signal()
+
+
+@contextlib.asynccontextmanager
+async def _simulator(config: Any, faults: Any, quiet: bool, prefix: str) -> AsyncIterator[Any]:
     from smpkit.simulator import RequestRecord, Simulator
 
     async with Simulator(config, faults) as sim:
@@ -113,26 +150,20 @@ async def _run(
         if not quiet:
 
             def log(record: RequestRecord) -> None:
-                sys.stderr.write(record.describe() + "\n")
+                sys.stderr.write(prefix + record.describe() + "\n")
                 sys.stderr.flush()
 
             sim.on_request = log
-        if udp is not None:
-            host, port = _split_host_port(udp)
-            server = await sim.serve_udp(host, port)
-            print(f"listening on {server.url}", flush=True)
-        if serial_pty:
-            pty = await sim.serve_serial_pty(baud=baud, raw=raw)
-            print(f"listening on {pty.url}", flush=True)
-        if ble is not None:
-            for url in await _serve_ble(sim, *ble):
-                print(f"listening on {url}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
-                loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        yield sim
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
 
 
 async def _serve_ble(sim: Any, hci: str | None, name: str | None) -> list[str]:
