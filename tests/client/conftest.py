@@ -40,4 +40,6 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> M
         return {"virtual_time": VirtualTimeLoop}
     if item.path.name == "test_simulator.py" and item.name.endswith("_over_udp"):
         return {"virtual_time": VirtualTimeLoop}  # 0.2 s timeouts under 20 % loss: exact retries
+    if item.path.name == "test_pacing.py":
+        return {"virtual_time": VirtualTimeLoop}  # the pacer's waits are counted, no I/O involved
     return {"real_time": asyncio.new_event_loop}
